@@ -1,0 +1,132 @@
+/**
+ * All configuration, read from the environment once at start-up and validated here.
+ * Nothing else in the project reads `process.env`: processes call `loadConfig()` and pass
+ * the typed sections down.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().min(1);
+
+const envSchema = z.object({
+  PORT: port.default(8080),
+  COLLECTOR_PORT: port.default(8090),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  INFLUX_URL: z.url().default('http://127.0.0.1:8086'),
+  INFLUX_DB: z.string().min(1).default('lanewatch'),
+  /** Retention policy (1.x) — with INFLUX_DB it names the 2.x/3.x bucket as `db/rp`. */
+  INFLUX_RP: z.string().optional(),
+  INFLUX_TOKEN: z.string().optional(),
+  INFLUX_ORG: z.string().optional(),
+  /**
+   * Which write endpoint to use. `v1` = `/write?db=` (InfluxDB 1.x, and 2.x/3.x compatibility);
+   * `v2` = `/api/v2/write` (1.8+, 2.x, 3.x); `auto` asks `/ping` for the server's version.
+   */
+  INFLUX_API: z.enum(['auto', 'v1', 'v2']).default('auto'),
+
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
+  REDIS_STREAM: z.string().min(1).default('lanewatch:events'),
+  /** About 1 M entries hold a 48-lane 8-hour sale (~770 k events) with room to spare. */
+  REDIS_STREAM_MAXLEN: positiveInt.default(1_000_000),
+  REDIS_CONSUMER_GROUP: z.string().min(1).default('lanewatch-server'),
+
+  /** A lane whose newest event is older than this (event time) is shown as stale. */
+  STALE_AFTER_SEC: positiveInt.default(15),
+
+  SIM_SEED: z.coerce.number().int().default(1),
+  SIM_LANES: z.coerce.number().int().min(1).max(64).default(8),
+  SIM_DURATION_MIN: positiveInt.default(240),
+  /** Simulated seconds per wall-clock second; 0 = as fast as possible. */
+  SIM_SPEED: z.coerce.number().min(0).default(60),
+  SIM_AUCTION: z.string().min(1).default('dallas'),
+  /** ISO time of the sale's open; defaults to now. */
+  SIM_START: z.iso.datetime({ offset: true }).optional(),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface InfluxConfig {
+  url: string;
+  database: string;
+  retentionPolicy: string | undefined;
+  token: string | undefined;
+  org: string | undefined;
+  api: 'auto' | 'v1' | 'v2';
+}
+
+export interface RedisConfig {
+  url: string;
+  stream: string;
+  streamMaxLen: number;
+  consumerGroup: string;
+}
+
+export interface SimulatorConfig {
+  seed: number;
+  lanes: number;
+  durationMin: number;
+  speed: number;
+  auction: string;
+  start: number | undefined;
+}
+
+export interface Config {
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  influx: InfluxConfig;
+  redis: RedisConfig;
+  server: { port: number; staleAfterSec: number };
+  collector: { port: number };
+  simulator: SimulatorConfig;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws a ConfigError naming every bad key. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(withoutEmpty(env));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration — ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    logLevel: e.LOG_LEVEL,
+    influx: {
+      url: e.INFLUX_URL.replace(/\/+$/, ''),
+      database: e.INFLUX_DB,
+      retentionPolicy: e.INFLUX_RP,
+      token: e.INFLUX_TOKEN,
+      org: e.INFLUX_ORG,
+      api: e.INFLUX_API,
+    },
+    redis: {
+      url: e.REDIS_URL,
+      stream: e.REDIS_STREAM,
+      streamMaxLen: e.REDIS_STREAM_MAXLEN,
+      consumerGroup: e.REDIS_CONSUMER_GROUP,
+    },
+    server: { port: e.PORT, staleAfterSec: e.STALE_AFTER_SEC },
+    collector: { port: e.COLLECTOR_PORT },
+    simulator: {
+      seed: e.SIM_SEED,
+      lanes: e.SIM_LANES,
+      durationMin: e.SIM_DURATION_MIN,
+      speed: e.SIM_SPEED,
+      auction: e.SIM_AUCTION,
+      start: e.SIM_START === undefined ? undefined : Date.parse(e.SIM_START),
+    },
+  };
+}
+
+// An exported-but-empty variable (`FOO=`) means "not set", as in most shells' intent.
+function withoutEmpty(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((kv): kv is [string, string] => kv[1] !== undefined && kv[1] !== ''),
+  );
+}
