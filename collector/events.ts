@@ -166,3 +166,8 @@ function excerpt(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
+
+/** The lane an event belongs to, if any (sale-level kinds and source heartbeats have none). */
+export function laneOf(event: LaneEvent): string | undefined {
+  return 'lane' in event ? event.lane : undefined;
+}
