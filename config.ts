@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 
-const port = z.coerce.number().int().min(1).max(65535);
+// 0 = any free port (tests).
+const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);
 
 const envSchema = z.object({

@@ -49,7 +49,7 @@ export function toLine(event: LaneEvent): string {
 function fieldValue(value: string | number | boolean): string {
   if (typeof value === 'number') return `${value}i`; // the contract's numbers are all integers
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  return `"${escape.quoted(value)}"`;
+  return escape.quoted(value); // adds the surrounding quotes itself
 }
 
 /**

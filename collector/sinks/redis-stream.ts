@@ -1,9 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { LaneEvent } from '../events';
+import { BUS_EVENT_FIELD } from '../../storage/redis';
 import type { Sink } from './sink';
-
-/** Field name of the JSON event in each stream entry; the server's bus consumer reads it. */
-export const EVENT_FIELD = 'e';
 
 /**
  * The live bus: every valid event appended to one Redis stream, trimmed approximately (`MAXLEN ~`,
@@ -21,7 +19,7 @@ export class RedisStreamSink implements Sink {
   async write(batch: readonly LaneEvent[]): Promise<void> {
     const pipeline = this.redis.pipeline();
     for (const event of batch) {
-      pipeline.xadd(this.stream, 'MAXLEN', '~', this.maxLen, '*', EVENT_FIELD, JSON.stringify(event));
+      pipeline.xadd(this.stream, 'MAXLEN', '~', this.maxLen, '*', BUS_EVENT_FIELD, JSON.stringify(event));
     }
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([error]) => error !== null);

@@ -1,0 +1,75 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import { connectInflux, type InfluxStore } from '../storage/influxdb';
+import { connectRedis } from '../storage/redis';
+import { startCollectorHttp } from './http';
+import { Pipeline } from './pipeline';
+import { InfluxEventSink } from './sinks/influxdb';
+import { RedisStreamSink } from './sinks/redis-stream';
+import type { Source } from './sources/source';
+
+export interface RunningCollector {
+  port: number;
+  pipeline: Pipeline;
+  /** Settles when every source has ended and all it gave is written. */
+  finished: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the collector: sources → pipeline → InfluxDB + Redis stream, with its HTTP port. */
+export async function startCollector(
+  config: Config,
+  sources: readonly Source[],
+  log: Logger,
+): Promise<RunningCollector> {
+  const stopping = new AbortController();
+  const influx = await connectWithRetry(() => connectInflux(config.influx), stopping.signal, log);
+  log.info({ version: influx.version, api: influx.api }, 'InfluxDB connected');
+  const redis = connectRedis(config.redis.url, 'lanewatch-collector');
+  const pipeline = new Pipeline(
+    [new InfluxEventSink(influx), new RedisStreamSink(redis, config.redis.stream, config.redis.streamMaxLen)],
+    log,
+  );
+  const http: Server = await startCollectorHttp(config.collector.port, pipeline);
+  const port = (http.address() as AddressInfo).port;
+  log.info({ port }, 'collector listening');
+
+  const finished = Promise.all(
+    sources.map((source) =>
+      pipeline.run(source, stopping.signal).catch((error: unknown) => {
+        log.error({ err: error, source: source.name }, 'source failed');
+      }),
+    ),
+  ).then(() => pipeline.drain());
+
+  return {
+    port,
+    pipeline,
+    finished,
+    async stop() {
+      stopping.abort();
+      http.close();
+      await finished;
+      await pipeline.close();
+    },
+  };
+}
+
+/** The collector may start before InfluxDB answers (a reboot brings both up at once): wait for it. */
+async function connectWithRetry(
+  connect: () => Promise<InfluxStore>,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<InfluxStore> {
+  for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+    try {
+      return await connect();
+    } catch (error) {
+      if (signal.aborted) throw error;
+      log.warn({ err: error, retryInMs: delay }, 'InfluxDB not reachable yet');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}

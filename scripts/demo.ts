@@ -1,0 +1,105 @@
+/**
+ * `npm run demo`: the whole system on the built-in simulator. Starts (or reuses) InfluxDB and
+ * Redis, then the server and the collector as child processes with their logs under
+ * `.lanewatch/logs/`, prints the wall display's URL once lanes are live, and on Ctrl-C stops
+ * everything it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config';
+import type { SaleInfo } from '../server/wire';
+import { startServices } from './services';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const LOGS = path.join(ROOT, '.lanewatch', 'logs');
+const READY_TIMEOUT_MS = 60_000;
+
+const say = (line: string) => console.log(`[demo] ${line}`);
+const config = loadConfig();
+// The simulated sale opens at the (rounded-down) minute the collector starts, unless configured.
+const saleOpensAfter = config.simulator.start ?? Date.now() - 60_000;
+const services = await startServices(config, { log: say });
+fs.mkdirSync(LOGS, { recursive: true });
+
+const children: { name: string; process: ChildProcess; log: string }[] = [];
+let stopping = false;
+
+function launch(name: string, entry: string): void {
+  const log = path.join(LOGS, `${name}.log`);
+  const out = fs.openSync(log, 'w');
+  // Own process group: Ctrl-C reaches the demo only, which then stops the children in order.
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: ROOT,
+    env: { ...process.env, INFLUX_URL: services.influxUrl, REDIS_URL: services.redisUrl },
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
+  children.push({ name, process: child, log });
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); last lines of ${log}:`);
+    console.log(tail(log));
+    void shutdown(1);
+  });
+}
+
+async function shutdown(exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say('stopping…');
+  await Promise.all(
+    children.map(async ({ process: child }) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      if ((await Promise.race([exited, sleep(10_000, 'timeout')])) === 'timeout') child.kill('SIGKILL');
+    }),
+  );
+  await services.stop();
+  say('stopped');
+  process.exit(exitCode);
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+launch('server', 'server/main.ts');
+launch('collector', 'collector/main.ts');
+
+const url = `http://localhost:${config.server.port}`;
+const sale = await waitForLiveSale(`http://127.0.0.1:${config.server.port}`);
+if (sale) {
+  say(`${sale.name}: ${sale.lanes} lanes live (sale ${sale.sale}, simulated at ${config.simulator.speed}×)`);
+  say(`wall display: ${url}`);
+  say(`logs: ${path.relative(ROOT, LOGS)}/ — press Ctrl-C to stop everything`);
+} else if (!stopping) {
+  say(`no live sale at ${url} after ${READY_TIMEOUT_MS / 1000} s; see ${path.relative(ROOT, LOGS)}/`);
+  await shutdown(1);
+}
+
+async function waitForLiveSale(base: string): Promise<SaleInfo | undefined> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const sales = (await (await fetch(`${base}/api/sales`)).json()) as SaleInfo[];
+      // Redis keeps earlier demos' sales; the one to show is this run's.
+      const open = sales.find((s) => s.state === 'open' && s.lanes > 0 && s.openedAt >= saleOpensAfter);
+      if (open) return open;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  return undefined;
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

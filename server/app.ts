@@ -1,0 +1,27 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+import { healthRoutes, type HealthProbes } from './routes/health';
+import { salesRoutes } from './routes/sales';
+import type { SaleBoard } from './sale-board';
+
+const UI_DIST = fileURLToPath(new URL('../ui/dist', import.meta.url));
+
+/** The HTTP surface: the REST API under `/api` and the built wall display at `/`. */
+export function createApp(board: SaleBoard, probes: HealthProbes): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use('/api', healthRoutes(probes), salesRoutes(board));
+  app.use('/api', (_req, res) => {
+    res.status(404).json({ error: 'no such route' });
+  });
+  if (existsSync(UI_DIST)) {
+    app.use(express.static(UI_DIST));
+    app.get('/{*path}', (_req, res) => res.sendFile('index.html', { root: UI_DIST }));
+  } else {
+    app.get('/', (_req, res) => {
+      res.status(503).type('text').send('The wall display is not built yet: run `npm run build`.');
+    });
+  }
+  return app;
+}

@@ -1,0 +1,49 @@
+/**
+ * Each integration test gets its own InfluxDB database and Redis stream on the real servers that
+ * the global setup started, and removes them afterwards.
+ */
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../../config';
+import { connectInflux } from '../../storage/influxdb';
+import { connectRedis } from '../../storage/redis';
+
+export const quietLog = pino({ level: 'silent' });
+
+export function isolatedConfig(env: Record<string, string> = {}): Config {
+  const id = randomUUID().slice(0, 8);
+  return loadConfig({
+    INFLUX_URL: inject('influxUrl'),
+    REDIS_URL: inject('redisUrl'),
+    INFLUX_DB: `lanewatch_test_${id}`,
+    REDIS_STREAM: `lanewatch:test:${id}:events`,
+    PORT: '0',
+    COLLECTOR_PORT: '0',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
+export async function dropStores(config: Config): Promise<void> {
+  const influx = await connectInflux(config.influx);
+  await influx.query(`DROP DATABASE "${config.influx.database}"`);
+  await influx.close();
+  const redis = connectRedis(config.redis.url, 'lanewatch-test');
+  await redis.del(config.redis.stream);
+  await redis.quit();
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
