@@ -86,7 +86,9 @@ async function waitForLiveSale(base: string): Promise<SaleInfo | undefined> {
     try {
       const sales = (await (await fetch(`${base}/api/sales`)).json()) as SaleInfo[];
       // Redis keeps earlier demos' sales; the one to show is this run's.
-      const open = sales.find((s) => s.state === 'open' && s.lanes > 0 && s.openedAt >= saleOpensAfter);
+      const open = sales.find(
+        (s) => s.state === 'open' && s.lanes >= config.simulator.lanes && s.openedAt >= saleOpensAfter,
+      );
       if (open) return open;
     } catch {
       // not listening yet
