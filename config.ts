@@ -31,8 +31,11 @@ const envSchema = z.object({
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .default('redis://127.0.0.1:6379'),
   REDIS_STREAM: z.string().min(1).default('lanewatch:events'),
-  /** About 1 M entries hold a 48-lane 8-hour sale (~770 k events) with room to spare. */
-  REDIS_STREAM_MAXLEN: positiveInt.default(1_000_000),
+  /**
+   * Must hold a whole sale, since a restarted server rebuilds its figures from the stream. A lane
+   * makes ~2,150 events an hour: 48 lanes × 8 h ≈ 0.9 M, 64 lanes × 10 h ≈ 1.4 M (~250 B each).
+   */
+  REDIS_STREAM_MAXLEN: positiveInt.default(1_500_000),
   REDIS_CONSUMER_GROUP: z.string().min(1).default('lanewatch-server'),
 
   /** A lane whose newest event is older than this (event time) is shown as stale. */
