@@ -32,7 +32,10 @@ export interface ChannelRates {
   proxy: number;
 }
 
-/** One lane's live figures (definitions: ../shared/METRICS.md). `null` = not enough data yet. */
+/**
+ * One lane's live figures (definitions: ../shared/METRICS.md). `null` = not enough data yet.
+ * Every `…Pct` is a percentage 0–100; shares are 0–1; money is whole US dollars.
+ */
 export interface LaneSnapshot {
   auction: string;
   sale: string;
@@ -80,6 +83,7 @@ export interface LaneSnapshot {
   attendance: AttendanceSeries;
 }
 
+/** An entry of `GET /api/sales`, which lists them newest first. */
 export interface SaleInfo {
   auction: string;
   sale: string;
@@ -130,5 +134,6 @@ export interface ServerToClientEvents {
 }
 
 export interface ClientToServerEvents {
+  /** Safe to repeat (clients re-send it on every reconnect); each call answers with the full picture. */
   watch: (request: WatchRequest, ack: (reply: Ack<WatchRequest>) => void) => void;
 }
