@@ -19,8 +19,10 @@ say() { printf 'bootstrap: %s\n' "$*"; }
 
 # npm writes node_modules/.package-lock.json on every install, so it dates the installed tree.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say 'installing dependencies (npm ci)'
-  npm ci
+  say 'installing dependencies (npm install, at the versions package-lock.json pins)'
+  # Not `npm ci`: npm 11 checks that the lockfile lists every platform's optional binaries
+  # (rollup's), which a registry serving only this platform's cannot give it.
+  npm install --no-audit --no-fund
 else
   say 'dependencies up to date'
 fi
