@@ -19,8 +19,8 @@ const READY_TIMEOUT_MS = 60_000;
 
 const say = (line: string) => console.log(`[demo] ${line}`);
 const config = loadConfig();
-// The simulated sale opens at the (rounded-down) minute the collector starts, unless configured.
-const saleOpensAfter = config.simulator.start ?? Date.now() - 60_000;
+// The simulated sale opens when the collector starts (to the second), unless configured.
+const saleOpensAfter = config.simulator.start ?? Date.now() - 1000;
 const services = await startServices(config, { log: say });
 fs.mkdirSync(LOGS, { recursive: true });
 

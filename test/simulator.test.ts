@@ -94,7 +94,7 @@ describe('simulateSale: identity and determinism', () => {
   it('names the sale after the auction and its UTC start minute, and splits lanes across feed connections', () => {
     expect(sale).toMatchObject({
       auction: 'dallas',
-      sale: 'dallas-20250304-1400',
+      sale: 'dallas-20250304-140000',
       name: 'Dallas Weekly Dealer Sale',
       start: START,
       end: START + 4 * HOUR,
@@ -106,12 +106,14 @@ describe('simulateSale: identity and determinism', () => {
     expect([...sourceOf.values()].filter((s) => s === 'sim-2')).toHaveLength(4);
   });
 
-  it('starts at the current minute when no start is configured, so each demo run is a new sale', () => {
+  it('starts at the current second when no start is configured, so each demo run is a new sale', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.UTC(2025, 5, 7, 9, 41, 37, 512));
     const now = simulateSale(config({ start: undefined, durationMin: 10 }));
-    expect(now.start).toBe(Date.UTC(2025, 5, 7, 9, 41));
-    expect(now.sale).toBe('dallas-20250607-0941');
+    expect(now.start).toBe(Date.UTC(2025, 5, 7, 9, 41, 37));
+    expect(now.sale).toBe('dallas-20250607-094137');
+    vi.setSystemTime(Date.UTC(2025, 5, 7, 9, 41, 52));
+    expect(simulateSale(config({ start: undefined, durationMin: 10 })).sale).toBe('dallas-20250607-094152');
   });
 
   it('repeats itself exactly for the same seed, and on every call of events()', () => {

@@ -2,7 +2,7 @@
 import type { LaneEvent } from '../../collector/events';
 
 export const SALE_START = Date.UTC(2026, 10, 23, 14, 0, 0);
-export const SALE = 'dallas-20261123-1400';
+export const SALE = 'dallas-20261123-140000';
 
 type Fields = Record<string, unknown>;
 

@@ -82,7 +82,8 @@ export function planSale(config: SimulatorConfig): SalePlan {
     throw new RangeError(`lanes must be an integer ≥ 1 (got ${config.lanes})`);
   }
   if (!(config.durationMin > 0)) throw new RangeError(`durationMin must be > 0 (got ${config.durationMin})`);
-  const start = config.start ?? Math.floor(Date.now() / MINUTE) * MINUTE;
+  // To the second, so that each demo run is its own sale (ids would repeat within a minute).
+  const start = config.start ?? Math.floor(Date.now() / 1000) * 1000;
   const length = config.durationMin * MINUTE;
   const end = start + length;
   const rng = new Random(config.seed, 'plan');
@@ -141,10 +142,10 @@ function normalClerk(rng: Random, name: string): Clerk {
   return { name, latencyMs: rng.uniform(800, 1500) };
 }
 
-/** `YYYYMMDD-HHmm` in UTC. */
+/** `YYYYMMDD-HHmmss` in UTC. */
 function stamp(ts: number): string {
   const iso = new Date(ts).toISOString();
-  return `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 13)}${iso.slice(14, 16)}`;
+  return `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}`;
 }
 
 function titleCase(id: string): string {
