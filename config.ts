@@ -3,6 +3,7 @@
  * Nothing else in the project reads `process.env`: processes call `loadConfig()` and pass
  * the typed sections down.
  */
+import fs from 'node:fs';
 import { z } from 'zod';
 
 // 0 = any free port (tests).
@@ -12,6 +13,15 @@ const positiveInt = z.coerce.number().int().min(1);
 const envSchema = z.object({
   PORT: port.default(8080),
   COLLECTOR_PORT: port.default(8090),
+  /** Loopback by default: put a TLS reverse proxy in front of webhooks from other machines. */
+  COLLECTOR_HOST: z.string().min(1).default('127.0.0.1'),
+  /** JSON file listing the collector's sources (see README); without it, the simulator alone. */
+  COLLECTOR_CONFIG: z.string().optional(),
+  /** Where accepted events wait on disk while a store is unreachable, and how large that may grow. */
+  SPOOL_DIR: z.string().min(1).default('.lanewatch/spool'),
+  SPOOL_MAX_MB: positiveInt.default(1024),
+  /** Largest webhook request body. */
+  INGEST_MAX_BYTES: positiveInt.default(5 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   INFLUX_URL: z.url().default('http://127.0.0.1:8086'),
@@ -78,12 +88,68 @@ export interface SimulatorConfig {
   start: number | undefined;
 }
 
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1–63 lower-case letters, digits, dots, dashes or underscores');
+/** A secret is never written in the file itself: `env:NAME` names the variable that holds it. */
+const secretRef = z.string().regex(/^env:[A-Za-z_][A-Za-z0-9_]*$/, 'must be env:VARIABLE_NAME');
+/** A shipped mapping by name (collector/mappings/<name>.json) or a path to a mapping file. */
+const mappingRef = z.string().min(1);
+
+const sourceSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('simulator'), name: name.default('simulator') }),
+  z.object({
+    type: z.literal('websocket'),
+    name,
+    url: z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }),
+    mapping: mappingRef.optional(),
+    /** No message (heartbeats included) for this long = the connection is dead: reconnect. */
+    silenceTimeoutSec: positiveInt.default(30),
+    /** Query parameter that tells the feed the last seq received, so it resends from there. */
+    resumeParam: z.string().min(1).optional(),
+    token: secretRef.optional(),
+  }),
+  z.object({
+    type: z.literal('webhook'),
+    name,
+    mapping: mappingRef.optional(),
+    /** `bearer`: Authorization: Bearer <secret>. `hmac`: X-Lanewatch-Signature over timestamp + body. */
+    auth: z.object({ scheme: z.enum(['bearer', 'hmac']), secret: secretRef }),
+  }),
+  z.object({
+    type: z.literal('replay'),
+    name,
+    file: z.string().min(1),
+    mapping: mappingRef.optional(),
+    speed: z.number().min(0).default(0),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+  }),
+]);
+
+const collectorFileSchema = z.object({ sources: z.array(sourceSchema).min(1) }).strict();
+
+type SourceEntry = z.infer<typeof sourceSchema>;
+/** A configured source with its secrets resolved from the environment. */
+export type SourceConfig =
+  | Exclude<SourceEntry, { type: 'websocket' | 'webhook' }>
+  | (Omit<Extract<SourceEntry, { type: 'websocket' }>, 'token'> & { token: string | undefined })
+  | (Omit<Extract<SourceEntry, { type: 'webhook' }>, 'auth'> & { auth: { scheme: 'bearer' | 'hmac'; secret: string } });
+
+export interface CollectorConfig {
+  port: number;
+  host: string;
+  sources: SourceConfig[];
+  spool: { dir: string; maxBytes: number };
+  ingestMaxBytes: number;
+}
+
 export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   influx: InfluxConfig;
   redis: RedisConfig;
   server: { port: number; staleAfterSec: number };
-  collector: { port: number };
+  collector: CollectorConfig;
   simulator: SimulatorConfig;
 }
 
@@ -116,7 +182,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       consumerGroup: e.REDIS_CONSUMER_GROUP,
     },
     server: { port: e.PORT, staleAfterSec: e.STALE_AFTER_SEC },
-    collector: { port: e.COLLECTOR_PORT },
+    collector: {
+      port: e.COLLECTOR_PORT,
+      host: e.COLLECTOR_HOST,
+      sources: e.COLLECTOR_CONFIG === undefined ? [{ type: 'simulator', name: 'simulator' }] : readSources(e.COLLECTOR_CONFIG, env),
+      spool: { dir: e.SPOOL_DIR, maxBytes: e.SPOOL_MAX_MB * 1024 * 1024 },
+      ingestMaxBytes: e.INGEST_MAX_BYTES,
+    },
     simulator: {
       seed: e.SIM_SEED,
       lanes: e.SIM_LANES,
@@ -126,6 +198,35 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       start: e.SIM_START === undefined ? undefined : Date.parse(e.SIM_START),
     },
   };
+}
+
+function readSources(file: string, env: Record<string, string | undefined>): SourceConfig[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`COLLECTOR_CONFIG: cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const parsed = collectorFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid collector config ${file} — ${problems.join('; ')}`);
+  }
+  const names = new Set<string>();
+  return parsed.data.sources.map((source, i) => {
+    if (names.has(source.name)) throw new ConfigError(`${file}: sources.${i}.name: ${source.name} is used twice`);
+    names.add(source.name);
+    const secret = (ref: string, key: string) => {
+      const value = env[ref.slice('env:'.length)];
+      if (!value) throw new ConfigError(`${file}: sources.${i}.${key}: ${ref.slice(4)} is not set`);
+      return value;
+    };
+    if (source.type === 'websocket') return { ...source, token: source.token && secret(source.token, 'token') };
+    if (source.type === 'webhook') {
+      return { ...source, auth: { scheme: source.auth.scheme, secret: secret(source.auth.secret, 'auth.secret') } };
+    }
+    return source;
+  });
 }
 
 // An exported-but-empty variable (`FOO=`) means "not set", as in most shells' intent.

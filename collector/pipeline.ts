@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { parseEvent, type LaneEvent } from './events';
+import { contractEvents, type Normalizer } from './normalize';
 import type { Sink } from './sinks/sink';
 import type { Source } from './sources/source';
 
@@ -22,6 +23,13 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   dedupWindow: 200_000,
   deadLetterLimit: 1000,
 };
+
+/** How long a push source is asked to wait when the sinks are backed up. */
+const RETRY_AFTER_MS = 5000;
+
+export type OfferResult =
+  | { status: 'accepted'; accepted: number; rejected: { index: number; reason: string }[] }
+  | { status: 'busy'; retryAfterMs: number };
 
 export interface DeadLetter {
   at: number;
@@ -70,11 +78,16 @@ export class Pipeline {
     this.writers = sinks.map((sink) => new SinkWriter(sink, log, options.maxQueuedBatches));
   }
 
-  /** Pulls `source` until it ends or `signal` aborts, then writes what is pending. */
-  async run(source: Source, signal: AbortSignal): Promise<void> {
+  /**
+   * Pulls `source` until it ends or `signal` aborts, then writes what is pending. Reading pauses
+   * while the sinks are backed up.
+   */
+  async run(source: Source, signal: AbortSignal, normalizer: Normalizer = contractEvents): Promise<void> {
     try {
       for await (const message of source.messages(signal)) {
-        await this.ingest(source.name, message);
+        this.ingest(source.name, message, normalizer);
+        if (this.pending.length >= this.options.batchSize) await this.flush();
+        else this.scheduleFlush();
         if (signal.aborted) break;
       }
     } finally {
@@ -82,25 +95,57 @@ export class Pipeline {
     }
   }
 
-  /** Takes one raw message. Resolves when it is queued; waits while a sink's queue is full. */
-  async ingest(sourceName: string, message: unknown): Promise<void> {
+  /**
+   * For push sources (the webhook): takes one request's messages. Resolves once the accepted ones
+   * are written (or safely spooled), with the index and reason of each rejected message; or at
+   * once with `busy` when the sinks are backed up, so the caller can answer 503 + Retry-After.
+   */
+  async offer(sourceName: string, messages: readonly unknown[], normalizer: Normalizer = contractEvents): Promise<OfferResult> {
+    if (this.writers.some((writer) => writer.isFull())) return { status: 'busy', retryAfterMs: RETRY_AFTER_MS };
+    const rejected: { index: number; reason: string }[] = [];
+    let accepted = 0;
+    messages.forEach((message, index) => {
+      const outcome = this.ingest(sourceName, message, normalizer);
+      accepted += outcome.accepted;
+      if (outcome.reason !== undefined) rejected.push({ index, reason: outcome.reason });
+    });
+    await this.drain();
+    return { status: 'accepted', accepted, rejected };
+  }
+
+  /** Validates one raw message and queues what it yields; returns what became of it. */
+  private ingest(sourceName: string, message: unknown, normalizer: Normalizer): { accepted: number; reason?: string } {
     const counters = this.countersFor(sourceName);
     counters.received++;
-    const parsed = parseEvent(message);
-    if (!parsed.ok) {
-      this.reject(sourceName, counters, parsed.reason, message);
-      return;
+    const normalized = normalizer.normalize(message);
+    if (!normalized.ok) {
+      this.reject(sourceName, counters, normalized.reason, message);
+      return { accepted: 0, reason: normalized.reason };
     }
-    const key = `${parsed.event.source}\u0000${parsed.event.id}`;
-    if (this.seen.has(key)) {
-      counters.duplicates++;
-      return;
+    let accepted = 0;
+    let firstReason: string | undefined;
+    for (const candidate of normalized.events) {
+      const parsed = parseEvent(candidate);
+      if (!parsed.ok) {
+        this.reject(sourceName, counters, parsed.reason, message);
+        firstReason ??= parsed.reason;
+        continue;
+      }
+      const key = `${parsed.event.source}\u0000${parsed.event.id}`;
+      if (this.seen.has(key)) {
+        counters.duplicates++;
+        continue;
+      }
+      this.remember(key);
+      counters.accepted++;
+      accepted++;
+      this.pending.push(parsed.event);
     }
-    this.remember(key);
-    counters.accepted++;
-    this.pending.push(parsed.event);
-    if (this.pending.length >= this.options.batchSize) await this.flush();
-    else this.flushTimer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
+    return firstReason === undefined ? { accepted } : { accepted, reason: firstReason };
+  }
+
+  private scheduleFlush(): void {
+    this.flushTimer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
   }
 
   /** Hands the pending batch to every sink; resolves once every sink has room again. */
@@ -187,6 +232,10 @@ class SinkWriter {
   enqueue(batch: readonly LaneEvent[]): void {
     this.queue.push(batch);
     this.draining ??= this.drainQueue().finally(() => (this.draining = undefined));
+  }
+
+  isFull(): boolean {
+    return this.queue.length >= this.maxQueued;
   }
 
   hasRoom(): Promise<void> {
