@@ -8,7 +8,14 @@ import { startCollectorHttp } from './http';
 import { Pipeline } from './pipeline';
 import { InfluxEventSink } from './sinks/influxdb';
 import { RedisStreamSink } from './sinks/redis-stream';
+import type { Normalizer } from './normalize';
 import type { Source } from './sources/source';
+
+/** A pulled feed and how to turn its messages into contract events (default: they already are). */
+export interface Feed {
+  source: Source;
+  normalizer?: Normalizer;
+}
 
 export interface RunningCollector {
   port: number;
@@ -19,26 +26,23 @@ export interface RunningCollector {
 }
 
 /** Starts the collector: sources → pipeline → InfluxDB + Redis stream, with its HTTP port. */
-export async function startCollector(
-  config: Config,
-  sources: readonly Source[],
-  log: Logger,
-): Promise<RunningCollector> {
+export async function startCollector(config: Config, feeds: readonly Feed[], log: Logger): Promise<RunningCollector> {
   const stopping = new AbortController();
   const influx = await connectWithRetry(() => connectInflux(config.influx), stopping.signal, log);
   log.info({ version: influx.version, api: influx.api }, 'InfluxDB connected');
   const redis = connectRedis(config.redis.url, 'lanewatch-collector');
-  const pipeline = new Pipeline(
+  const pipeline = await Pipeline.create(
     [new InfluxEventSink(influx), new RedisStreamSink(redis, config.redis.stream, config.redis.streamMaxLen)],
     log,
+    { spool: config.collector.spool },
   );
   const http: Server = await startCollectorHttp(config.collector.port, pipeline);
   const port = (http.address() as AddressInfo).port;
   log.info({ port }, 'collector listening');
 
   const finished = Promise.all(
-    sources.map((source) =>
-      pipeline.run(source, stopping.signal).catch((error: unknown) => {
+    feeds.map(({ source, normalizer }) =>
+      pipeline.run(source, stopping.signal, normalizer).catch((error: unknown) => {
         log.error({ err: error, source: source.name }, 'source failed');
       }),
     ),

@@ -11,12 +11,14 @@ log.info(
   { sale: sale.sale, lanes: sale.lanes.length, speed: config.simulator.speed, incidents: sale.incidents },
   'simulating a sale',
 );
-const collector = await startCollector(config, [new SimulatorSource(sale, config.simulator.speed)], log).catch(
-  (error: unknown) => {
-    log.fatal({ err: error }, 'collector failed to start');
-    process.exit(1);
-  },
-);
+const collector = await startCollector(
+  config,
+  [{ source: new SimulatorSource(sale, config.simulator.speed) }],
+  log,
+).catch((error: unknown) => {
+  log.fatal({ err: error }, 'collector failed to start');
+  process.exit(1);
+});
 void collector.finished.then(() => log.info({ stats: collector.pipeline.stats() }, 'simulated sale delivered'));
 
 async function shutdown(signal: string): Promise<void> {

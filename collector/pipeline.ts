@@ -1,24 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { Logger } from 'pino';
-import { parseEvent, type LaneEvent } from './events';
+import { laneOf, parseEvent, type LaneEvent } from './events';
 import { contractEvents, type Normalizer } from './normalize';
+import { SinkWriter, type SinkCounters } from './sink-writer';
 import type { Sink } from './sinks/sink';
 import type { Source } from './sources/source';
+import { Spool, type Batch } from './spool';
 
 export interface PipelineOptions {
   /** Events per sink write. */
   batchSize: number;
   /** A partial batch is written after this long, so a quiet feed is still live. */
   flushIntervalMs: number;
-  /** Batches a sink may have waiting before the sources are paused. */
+  /** Batches a sink may have waiting in memory before sources are paused and webhooks told to retry. */
   maxQueuedBatches: number;
   /** (source, id) pairs remembered to drop resent events. */
   dedupWindow: number;
   deadLetterLimit: number;
+  /** Each sink spools under `<dir>/<sink name>/` while its store is unreachable. */
+  spool: { dir: string; maxBytes: number };
+  /** Seconds one successful sink write took (for the write-latency histogram). */
+  onWrite?: (sink: string, seconds: number) => void;
 }
 
-export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
+export const DEFAULT_PIPELINE_OPTIONS: Omit<PipelineOptions, 'spool'> = {
   batchSize: 1000,
-  flushIntervalMs: 50,
+  flushIntervalMs: 10,
   maxQueuedBatches: 64,
   dedupWindow: 200_000,
   deadLetterLimit: 1000,
@@ -26,6 +34,10 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
 
 /** How long a push source is asked to wait when the sinks are backed up. */
 const RETRY_AFTER_MS = 5000;
+/** Missing seqs remembered per feed and lane, so a late message fills its gap instead of counting as lost. */
+const REORDER_WINDOW = 1000;
+/** How long `close()` lets the stores take what is queued before it goes to the spool. */
+const CLOSE_GRACE_MS = 5000;
 
 export type OfferResult =
   | { status: 'accepted'; accepted: number; rejected: { index: number; reason: string }[] }
@@ -46,41 +58,57 @@ export interface SourceCounters {
   rejected: number;
   /** Rejections by the field that was wrong, e.g. `attendance.online`. */
   rejectedBy: Record<string, number>;
+  /** Messages lost according to `seq` jumps. */
+  gaps: number;
 }
 
-export interface SinkCounters {
-  written: number;
-  /** Events the destination refused for their content; not retried. */
-  dropped: number;
-  failures: number;
-  queuedBatches: number;
-}
+export type { SinkCounters };
 
 /**
- * One pipeline for every source: validate → drop repeats → batch → every sink. A bad message is
- * rejected with its reason, counted and dead-lettered; it never stops the feed or its neighbours.
- * A sink that is down is retried with backoff while the others go on; when its queue is full the
- * sources are paused rather than memory growing.
+ * One pipeline for every source: normalize → validate → drop repeats → batch → every sink. A bad
+ * message is rejected with its reason, counted and dead-lettered; it never stops the feed or its
+ * neighbours. Each sink has its own writer and disk spool, so one store being down neither stops
+ * the other nor loses what it was given.
  */
 export class Pipeline {
-  private readonly writers: SinkWriter[];
   private readonly sources = new Map<string, SourceCounters>();
   private readonly seen = new Map<string, true>();
-  private readonly dead: DeadLetter[] = [];
+  private readonly seqs = new Map<string, { last: number; missing: Set<number> }>();
   private pending: LaneEvent[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
 
-  constructor(
-    sinks: readonly Sink[],
+  private constructor(
+    private readonly writers: readonly SinkWriter[],
+    private readonly dead: DeadLetter[],
     private readonly log: Logger,
-    private readonly options: PipelineOptions = DEFAULT_PIPELINE_OPTIONS,
-  ) {
-    this.writers = sinks.map((sink) => new SinkWriter(sink, log, options.maxQueuedBatches));
+    private readonly options: PipelineOptions,
+  ) {}
+
+  /** Opens each sink's spool (writing back whatever an earlier run left in it) and starts. */
+  static async create(
+    sinks: readonly Sink[],
+    log: Logger,
+    options: Partial<PipelineOptions> & Pick<PipelineOptions, 'spool'>,
+  ): Promise<Pipeline> {
+    const settings: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, ...options };
+    const dead: DeadLetter[] = [];
+    const writers = await Promise.all(
+      sinks.map(async (sink) => {
+        const spool = await Spool.open(path.join(settings.spool.dir, sink.name), { maxBytes: settings.spool.maxBytes });
+        if (!spool.isEmpty)
+          log.info({ sink: sink.name, events: spool.pendingEvents }, 'spool from an earlier run found');
+        return new SinkWriter(sink, spool, log, settings.maxQueuedBatches, {
+          onWrite: (seconds) => settings.onWrite?.(sink.name, seconds),
+          onRefused: (batch, reason) => pushBounded(dead, refusedLetter(sink, batch, reason), settings.deadLetterLimit),
+        });
+      }),
+    );
+    return new Pipeline(writers, dead, log, settings);
   }
 
   /**
-   * Pulls `source` until it ends or `signal` aborts, then writes what is pending. Reading pauses
-   * while the sinks are backed up.
+   * Pulls `source` until it ends or `signal` aborts, then hands over what is pending. Reading
+   * pauses while a sink's in-memory queue is full.
    */
   async run(source: Source, signal: AbortSignal, normalizer: Normalizer = contractEvents): Promise<void> {
     try {
@@ -97,10 +125,14 @@ export class Pipeline {
 
   /**
    * For push sources (the webhook): takes one request's messages. Resolves once the accepted ones
-   * are written (or safely spooled), with the index and reason of each rejected message; or at
-   * once with `busy` when the sinks are backed up, so the caller can answer 503 + Retry-After.
+   * are written or safely spooled, with the index and reason of each rejected message; or at once
+   * with `busy` when the sinks are backed up, so the caller can answer 503 + Retry-After.
    */
-  async offer(sourceName: string, messages: readonly unknown[], normalizer: Normalizer = contractEvents): Promise<OfferResult> {
+  async offer(
+    sourceName: string,
+    messages: readonly unknown[],
+    normalizer: Normalizer = contractEvents,
+  ): Promise<OfferResult> {
     if (this.writers.some((writer) => writer.isFull())) return { status: 'busy', retryAfterMs: RETRY_AFTER_MS };
     const rejected: { index: number; reason: string }[] = [];
     let accepted = 0;
@@ -109,8 +141,53 @@ export class Pipeline {
       accepted += outcome.accepted;
       if (outcome.reason !== undefined) rejected.push({ index, reason: outcome.reason });
     });
-    await this.drain();
+    await this.flush(true);
     return { status: 'accepted', accepted, rejected };
+  }
+
+  /**
+   * Hands the pending batch to every sink. Resolves when each has room again — or, with
+   * `durable`, once each has written or spooled it.
+   */
+  async flush(durable = false): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const events = this.pending;
+    this.pending = [];
+    if (events.length > 0) {
+      const batch: Batch = { id: randomUUID(), events };
+      const written = this.writers.map((writer) => writer.enqueue(batch));
+      if (durable) await Promise.all(written);
+    }
+    await Promise.all(this.writers.map((writer) => writer.hasRoom()));
+  }
+
+  /** Resolves once everything accepted so far is written to every store (spools included). */
+  async drain(): Promise<void> {
+    await this.flush();
+    await Promise.all(this.writers.map((writer) => writer.idle()));
+  }
+
+  /**
+   * Gives the stores a moment to take what is queued, puts the rest in the spools for the next
+   * run, then closes the sinks.
+   */
+  async close(): Promise<void> {
+    await this.flush();
+    await Promise.race([this.drain(), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
+    await Promise.all(this.writers.map((writer) => writer.stop()));
+    await Promise.all(this.writers.map((writer) => writer.sink.close()));
+  }
+
+  stats(): { sources: Record<string, SourceCounters>; sinks: Record<string, SinkCounters> } {
+    return {
+      sources: Object.fromEntries(this.sources),
+      sinks: Object.fromEntries(this.writers.map((w) => [w.sink.name, w.stats()])),
+    };
+  }
+
+  deadLetters(): readonly DeadLetter[] {
+    return this.dead;
   }
 
   /** Validates one raw message and queues what it yields; returns what became of it. */
@@ -131,54 +208,42 @@ export class Pipeline {
         firstReason ??= parsed.reason;
         continue;
       }
-      const key = `${parsed.event.source}\u0000${parsed.event.id}`;
+      const event = parsed.event;
+      const key = `${event.source}\u0000${event.id}`;
       if (this.seen.has(key)) {
         counters.duplicates++;
         continue;
       }
       this.remember(key);
+      if (event.seq !== undefined) this.trackSeq(counters, event);
       counters.accepted++;
       accepted++;
-      this.pending.push(parsed.event);
+      this.pending.push(event);
     }
     return firstReason === undefined ? { accepted } : { accepted, reason: firstReason };
   }
 
+  /** Counts messages lost to `seq` jumps per feed and lane; a late arrival fills its gap. */
+  private trackSeq(counters: SourceCounters, event: LaneEvent): void {
+    const key = `${event.source}\u0000${laneOf(event) ?? ''}`;
+    const seq = event.seq as number;
+    const state = this.seqs.get(key);
+    if (!state) {
+      this.seqs.set(key, { last: seq, missing: new Set() });
+      return;
+    }
+    if (seq > state.last) {
+      for (let missing = state.last + 1; missing < seq; missing++) {
+        counters.gaps++;
+        state.missing.add(missing);
+        if (state.missing.size > REORDER_WINDOW) state.missing.delete(state.missing.values().next().value as number);
+      }
+      state.last = seq;
+    } else if (state.missing.delete(seq)) counters.gaps--;
+  }
+
   private scheduleFlush(): void {
     this.flushTimer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
-  }
-
-  /** Hands the pending batch to every sink; resolves once every sink has room again. */
-  async flush(): Promise<void> {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length > 0) for (const writer of this.writers) writer.enqueue(batch);
-    await Promise.all(this.writers.map((writer) => writer.hasRoom()));
-  }
-
-  /** Resolves once every queued batch is written (or refused). */
-  async drain(): Promise<void> {
-    await this.flush();
-    await Promise.all(this.writers.map((writer) => writer.idle()));
-  }
-
-  /** Drains, then closes the sinks. */
-  async close(): Promise<void> {
-    await this.drain();
-    await Promise.all(this.writers.map((writer) => writer.sink.close()));
-  }
-
-  stats(): { sources: Record<string, SourceCounters>; sinks: Record<string, SinkCounters> } {
-    return {
-      sources: Object.fromEntries(this.sources),
-      sinks: Object.fromEntries(this.writers.map((w) => [w.sink.name, w.counters()])),
-    };
-  }
-
-  deadLetters(): readonly DeadLetter[] {
-    return this.dead;
   }
 
   private reject(source: string, counters: SourceCounters, reason: string, message: unknown): void {
@@ -186,8 +251,11 @@ export class Pipeline {
     const field = reason.split(':', 1)[0] ?? reason;
     const firstOfItsKind = counters.rejectedBy[field] === undefined;
     counters.rejectedBy[field] = (counters.rejectedBy[field] ?? 0) + 1;
-    this.dead.push({ at: Date.now(), source, reason, excerpt: excerptOf(message) });
-    if (this.dead.length > this.options.deadLetterLimit) this.dead.shift();
+    pushBounded(
+      this.dead,
+      { at: Date.now(), source, reason, excerpt: excerptOf(message) },
+      this.options.deadLetterLimit,
+    );
     // One warning per kind of fault keeps a broken feed from flooding the log; all are counted.
     if (firstOfItsKind) this.log.warn({ source, reason }, 'rejected a message (further ones like it: debug)');
     else this.log.debug({ source, reason }, 'rejected a message');
@@ -204,86 +272,25 @@ export class Pipeline {
   private countersFor(source: string): SourceCounters {
     let counters = this.sources.get(source);
     if (!counters) {
-      counters = { received: 0, accepted: 0, duplicates: 0, rejected: 0, rejectedBy: {} };
+      counters = { received: 0, accepted: 0, duplicates: 0, rejected: 0, rejectedBy: {}, gaps: 0 };
       this.sources.set(source, counters);
     }
     return counters;
   }
 }
 
-const RETRY_MIN_MS = 200;
-const RETRY_MAX_MS = 5000;
-
-/** Writes one sink's batches in order, retrying a failed batch with backoff until it lands. */
-class SinkWriter {
-  private readonly queue: (readonly LaneEvent[])[] = [];
-  private draining: Promise<void> | undefined;
-  private waitingForRoom: (() => void)[] = [];
-  private written = 0;
-  private dropped = 0;
-  private failures = 0;
-
-  constructor(
-    readonly sink: Sink,
-    private readonly log: Logger,
-    private readonly maxQueued: number,
-  ) {}
-
-  enqueue(batch: readonly LaneEvent[]): void {
-    this.queue.push(batch);
-    this.draining ??= this.drainQueue().finally(() => (this.draining = undefined));
-  }
-
-  isFull(): boolean {
-    return this.queue.length >= this.maxQueued;
-  }
-
-  hasRoom(): Promise<void> {
-    if (this.queue.length < this.maxQueued) return Promise.resolve();
-    return new Promise((resolve) => this.waitingForRoom.push(resolve));
-  }
-
-  async idle(): Promise<void> {
-    while (this.draining) await this.draining;
-  }
-
-  counters(): SinkCounters {
-    return { written: this.written, dropped: this.dropped, failures: this.failures, queuedBatches: this.queue.length };
-  }
-
-  private async drainQueue(): Promise<void> {
-    for (let batch = this.queue[0]; batch !== undefined; batch = this.queue[0]) {
-      await this.writeWithRetry(batch);
-      this.queue.shift();
-      if (this.queue.length < this.maxQueued) {
-        for (const resolve of this.waitingForRoom.splice(0)) resolve();
-      }
-    }
-  }
-
-  private async writeWithRetry(batch: readonly LaneEvent[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.sink.write(batch);
-        this.written += batch.length;
-        return;
-      } catch (error) {
-        this.failures++;
-        if (isRefused(error)) {
-          this.dropped += batch.length;
-          this.log.error({ sink: this.sink.name, err: error, events: batch.length }, 'sink refused a batch; dropped');
-          return;
-        }
-        const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
-        this.log.warn({ sink: this.sink.name, err: error, retryInMs: delay }, 'sink write failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
-  }
+function refusedLetter(sink: Sink, batch: Batch, reason: string): DeadLetter {
+  return {
+    at: Date.now(),
+    source: `sink:${sink.name}`,
+    reason: `${batch.events.length} events refused: ${reason}`,
+    excerpt: excerptOf(batch.events[0]),
+  };
 }
 
-function isRefused(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'retryable' in error && error.retryable === false;
+function pushBounded<T>(list: T[], item: T, limit: number): void {
+  list.push(item);
+  if (list.length > limit) list.shift();
 }
 
 function excerptOf(message: unknown): string {

@@ -11,6 +11,15 @@ import type { InfluxConfig } from '../config';
 export class WriteRejectedError extends Error {
   override name = 'WriteRejectedError';
   readonly retryable = false;
+
+  constructor(
+    message: string,
+    /** Points InfluxDB says it dropped; a 1.x "partial write" stores the rest of the batch. */
+    readonly refusedEvents: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 export interface InfluxSeries {
@@ -74,9 +83,12 @@ class HttpInfluxStore implements InfluxStore {
       await this.writer.flush();
     } catch (error) {
       if (error instanceof HttpError && error.statusCode >= 400 && error.statusCode < 500 && error.statusCode !== 429) {
-        throw new WriteRejectedError(`InfluxDB refused the batch (${error.statusCode}): ${error.body}`, {
-          cause: error,
-        });
+        const dropped = /dropped=(\d+)/.exec(error.body ?? '');
+        throw new WriteRejectedError(
+          `InfluxDB refused the batch (${error.statusCode}): ${error.body}`,
+          dropped ? Number(dropped[1]) : undefined,
+          { cause: error },
+        );
       }
       throw error;
     }

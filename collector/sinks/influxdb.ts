@@ -1,6 +1,7 @@
 import { escape } from '@influxdata/influxdb-client';
 import { laneOf, type LaneEvent } from '../events';
 import type { InfluxStore } from '../../storage/influxdb';
+import type { Batch } from '../spool';
 import type { Sink } from './sink';
 
 /**
@@ -13,8 +14,8 @@ export class InfluxEventSink implements Sink {
 
   constructor(private readonly store: InfluxStore) {}
 
-  write(batch: readonly LaneEvent[]): Promise<void> {
-    return this.store.writeLines(batch.map(toLine));
+  write(batch: Batch): Promise<void> {
+    return this.store.writeLines(batch.events.map(toLine));
   }
 
   close(): Promise<void> {

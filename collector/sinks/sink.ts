@@ -1,16 +1,17 @@
-import type { LaneEvent } from '../events';
+import type { Batch } from '../spool';
 
 /** A Sink stores batches of valid contract events somewhere (InfluxDB history, the Redis live bus). */
 export interface Sink {
   /** Used in logs and counters, e.g. `influxdb`. */
   readonly name: string;
   /**
-   * Writes one batch, in order. The pipeline calls it with one batch at a time per sink and only
-   * after the previous call settled. Resolves once the destination has acknowledged the batch;
-   * rejects when it did not, and the pipeline retries the same batch, so a write must be
-   * idempotent in effect (InfluxDB: same event → same point; the server drops repeated ids).
+   * Writes one batch, its events in order. Called with one batch at a time per sink, only after
+   * the previous call settled. Resolves once the store acknowledged the batch. Rejects with an
+   * error whose `retryable` is false (and optional `refusedEvents` count) when the store refused
+   * the content: that batch is dead-lettered. Any other rejection is retried later with the same
+   * batch — also after a restart, from the spool — so writing a batch twice must change nothing.
    */
-  write(batch: readonly LaneEvent[]): Promise<void>;
+  write(batch: Batch): Promise<void>;
   /** Releases connections. Called once, after the last write settled. */
   close(): Promise<void>;
 }

@@ -37,7 +37,7 @@ beforeAll(async () => {
     throw new Error('ui/dist is missing: `npm test` builds it first (scripts/bootstrap.sh)');
   }
   server = await startServer(config, quietLog);
-  collector = await startCollector(config, [new SimulatorSource(sale, SPEED)], quietLog);
+  collector = await startCollector(config, [{ source: new SimulatorSource(sale, SPEED) }], quietLog);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [

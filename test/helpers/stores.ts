@@ -3,6 +3,9 @@
  * the global setup started, and removes them afterwards.
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { inject } from 'vitest';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../config';
@@ -20,6 +23,7 @@ export function isolatedConfig(env: Record<string, string> = {}): Config {
     REDIS_STREAM: `lanewatch:test:${id}:events`,
     PORT: '0',
     COLLECTOR_PORT: '0',
+    SPOOL_DIR: fs.mkdtempSync(path.join(os.tmpdir(), `lanewatch-spool-${id}-`)),
     LOG_LEVEL: 'silent',
     ...env,
   });
@@ -32,6 +36,7 @@ export async function dropStores(config: Config): Promise<void> {
   const redis = connectRedis(config.redis.url, 'lanewatch-test');
   await redis.del(config.redis.stream);
   await redis.quit();
+  fs.rmSync(config.collector.spool.dir, { recursive: true, force: true });
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */

@@ -33,7 +33,7 @@ const held = new Map<string, LaneSnapshot>();
 
 beforeAll(async () => {
   server = await startServer(config, quietLog);
-  collector = await startCollector(config, [new SimulatorSource(sale, 200)], quietLog);
+  collector = await startCollector(config, [{ source: new SimulatorSource(sale, 200) }], quietLog);
   const base = `http://127.0.0.1:${server.port}`;
   await eventually(async () => {
     const sales = (await (await fetch(`${base}/api/sales`)).json()) as SaleInfo[];
