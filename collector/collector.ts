@@ -10,6 +10,7 @@ import { InfluxEventSink } from './sinks/influxdb';
 import { RedisStreamSink } from './sinks/redis-stream';
 import type { Normalizer } from './normalize';
 import type { Source } from './sources/source';
+import type { WebhookSource } from './sources/webhook';
 
 /** A pulled feed and how to turn its messages into contract events (default: they already are). */
 export interface Feed {
@@ -26,7 +27,12 @@ export interface RunningCollector {
 }
 
 /** Starts the collector: sources → pipeline → InfluxDB + Redis stream, with its HTTP port. */
-export async function startCollector(config: Config, feeds: readonly Feed[], log: Logger): Promise<RunningCollector> {
+export async function startCollector(
+  config: Config,
+  feeds: readonly Feed[],
+  log: Logger,
+  webhooks: readonly WebhookSource[] = [],
+): Promise<RunningCollector> {
   const stopping = new AbortController();
   const influx = await connectWithRetry(() => connectInflux(config.influx), stopping.signal, log);
   log.info({ version: influx.version, api: influx.api }, 'InfluxDB connected');
@@ -36,7 +42,7 @@ export async function startCollector(config: Config, feeds: readonly Feed[], log
     log,
     { spool: config.collector.spool },
   );
-  const http: Server = await startCollectorHttp(config.collector.port, pipeline);
+  const http: Server = await startCollectorHttp(config.collector, pipeline, webhooks);
   const port = (http.address() as AddressInfo).port;
   log.info({ port }, 'collector listening');
 

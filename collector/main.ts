@@ -1,25 +1,17 @@
 import { pino } from 'pino';
 import { loadConfig } from '../config';
 import { startCollector } from './collector';
-import { SimulatorSource, simulateSale } from './sources/simulator';
+import { buildSources } from './sources';
 
 const config = loadConfig();
 const log = pino({ name: 'collector', level: config.logLevel });
 
-const sale = simulateSale(config.simulator);
-log.info(
-  { sale: sale.sale, lanes: sale.lanes.length, speed: config.simulator.speed, incidents: sale.incidents },
-  'simulating a sale',
-);
-const collector = await startCollector(
-  config,
-  [{ source: new SimulatorSource(sale, config.simulator.speed) }],
-  log,
-).catch((error: unknown) => {
+const { feeds, webhooks } = buildSources(config.collector.sources, { simulator: config.simulator, log });
+const collector = await startCollector(config, feeds, log, webhooks).catch((error: unknown) => {
   log.fatal({ err: error }, 'collector failed to start');
   process.exit(1);
 });
-void collector.finished.then(() => log.info({ stats: collector.pipeline.stats() }, 'simulated sale delivered'));
+void collector.finished.then(() => log.info({ stats: collector.pipeline.stats() }, 'every pulled feed has ended'));
 
 async function shutdown(signal: string): Promise<void> {
   log.info({ signal }, 'shutting down');

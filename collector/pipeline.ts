@@ -160,6 +160,9 @@ export class Pipeline {
       if (durable) await Promise.all(written);
     }
     await Promise.all(this.writers.map((writer) => writer.hasRoom()));
+    // A source whose messages are all ready (a replay, a feed catching up) would otherwise be read
+    // in one unbroken chain of promises, and no write would start until it ended.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   /** Resolves once everything accepted so far is written to every store (spools included). */

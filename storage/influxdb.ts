@@ -4,8 +4,12 @@
  * and 3.x all serve. Servers older than 1.8 have no `/api/v2/write`, so for them the client's
  * transport is adapted to `/write?db=`.
  */
-import { HttpError, InfluxDB, type Transport, type WriteApi } from '@influxdata/influxdb-client';
+import { HttpError, InfluxDB, setLogger, type Transport, type WriteApi } from '@influxdata/influxdb-client';
 import type { InfluxConfig } from '../config';
+
+// Every failed write surfaces as a rejected promise that our callers log with context (and retry
+// or spool); the client's own console lines would only repeat it, once per attempt.
+setLogger({ error: () => {}, warn: () => {} });
 
 /** Thrown for a write InfluxDB refused for its content (4xx but 429): retrying cannot help. */
 export class WriteRejectedError extends Error {

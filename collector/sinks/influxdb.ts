@@ -27,21 +27,33 @@ export function measurementOf(type: LaneEvent['type']): string {
   return type.replace('.', '_');
 }
 
-const TAG_KEYS = new Set(['auction', 'sale', 'lane', 'source', 'channel']);
-const NOT_FIELDS = new Set([...TAG_KEYS, 'type', 'ts']);
+const NOT_FIELDS = new Set(['auction', 'sale', 'lane', 'source', 'channel', 'type', 'ts']);
+
+/** Escaped `measurement,tags` per series: a sale has few series and many events. */
+const seriesPrefixes = new Map<string, string>();
+const fieldKeys = new Map<string, string>();
 
 export function toLine(event: LaneEvent): string {
-  let line = escape.measurement(measurementOf(event.type));
-  // Tags in key order, as InfluxDB sorts them anyway and this saves it the work.
-  line += `,auction=${escape.tag(event.auction)}`;
-  if ('channel' in event && event.channel !== undefined) line += `,channel=${escape.tag(event.channel)}`;
+  const channel = 'channel' in event ? event.channel : undefined;
   const lane = laneOf(event);
-  if (lane !== undefined) line += `,lane=${escape.tag(lane)}`;
-  line += `,sale=${escape.tag(event.sale)},source=${escape.tag(event.source)}`;
+  const series = `${event.type}\u0000${event.auction}\u0000${channel}\u0000${lane}\u0000${event.sale}\u0000${event.source}`;
+  let line = seriesPrefixes.get(series);
+  if (line === undefined) {
+    // Tags in key order, as InfluxDB sorts them anyway and this saves it the work.
+    line = `${escape.measurement(measurementOf(event.type))},auction=${escape.tag(event.auction)}`;
+    if (channel !== undefined) line += `,channel=${escape.tag(channel)}`;
+    if (lane !== undefined) line += `,lane=${escape.tag(lane)}`;
+    line += `,sale=${escape.tag(event.sale)},source=${escape.tag(event.source)}`;
+    if (seriesPrefixes.size > 10_000) seriesPrefixes.clear();
+    seriesPrefixes.set(series, line);
+  }
   let separator = ' ';
-  for (const [key, value] of Object.entries(event)) {
-    if (NOT_FIELDS.has(key) || value === undefined) continue;
-    line += `${separator}${escape.tag(key)}=${fieldValue(value as string | number | boolean)}`;
+  for (const key in event) {
+    const value = event[key as keyof LaneEvent] as string | number | boolean | undefined;
+    if (value === undefined || NOT_FIELDS.has(key)) continue;
+    let fieldKey = fieldKeys.get(key);
+    if (fieldKey === undefined) fieldKeys.set(key, (fieldKey = escape.tag(key)));
+    line += `${separator}${fieldKey}=${fieldValue(value)}`;
     separator = ',';
   }
   return `${line} ${timestampNs(event)}`;
