@@ -36,7 +36,7 @@ export async function startCollector(
   const stopping = new AbortController();
   const influx = await connectWithRetry(() => connectInflux(config.influx), stopping.signal, log);
   log.info({ version: influx.version, api: influx.api }, 'InfluxDB connected');
-  const redis = connectRedis(config.redis.url, 'lanewatch-collector');
+  const redis = connectRedis(config.redis.url, 'lanewatch-collector', log);
   const pipeline = await Pipeline.create(
     [new InfluxEventSink(influx), new RedisStreamSink(redis, config.redis.stream, config.redis.streamMaxLen)],
     log,

@@ -19,8 +19,9 @@ export interface RunningServer {
 
 /** Starts the server: live bus consumer → sale board → REST + socket.io on `config.server.port` (0 = any). */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const redis = connectRedis(config.redis.url, 'lanewatch-server');
-  const busConnection = redis.duplicate(); // XREADGROUP BLOCK holds its connection
+  const redis = connectRedis(config.redis.url, 'lanewatch-server', log);
+  // XREADGROUP BLOCK holds its connection, so the bus gets one of its own.
+  const busConnection = connectRedis(config.redis.url, 'lanewatch-server-bus', log);
   const board = new SaleBoard({ staleAfterSec: config.server.staleAfterSec, baselineWindowMin: 10, chartStepSec: 15 });
   const bus = new BusConsumer(
     busConnection,
