@@ -39,10 +39,14 @@ try {
   const latency = await measureLatency();
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`\ningest benchmark — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${cpu}, Node ${process.version}`);
+  console.log(
+    `\ningest benchmark — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${cpu}, Node ${process.version}`,
+  );
   console.log(`  pipeline → InfluxDB + Redis (acknowledged): ${fmt(pipelineRate)} events/s  (${fmt(EVENTS)} events)`);
   console.log(`  ceiling: raw line protocol → InfluxDB /write: ${fmt(ceilingRate)} events/s`);
-  console.log(`  ratio pipeline / ceiling: ${(pipelineRate / ceilingRate).toFixed(2)}  (target ≥ 0.80; ≥ 100,000 events/s)`);
+  console.log(
+    `  ratio pipeline / ceiling: ${(pipelineRate / ceilingRate).toFixed(2)}  (target ≥ 0.80; ≥ 100,000 events/s)`,
+  );
   console.log(
     `  event → Redis stream at ${fmt(LATENCY_RATE)}/s: p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms  (target p99 ≤ 20 ms)`,
   );
@@ -100,7 +104,12 @@ async function measurePipeline(events: readonly LaneEvent[]): Promise<number> {
   return withPipeline(isolated(), async (pipeline) => {
     const started = performance.now();
     await pipeline.run(fromArray(events), new AbortController().signal);
-    if (process.env.BENCH_DEBUG) console.log('read all', ((performance.now() - started) / 1000).toFixed(2), JSON.stringify(pipeline.stats().sinks));
+    if (process.env.BENCH_DEBUG)
+      console.log(
+        'read all',
+        ((performance.now() - started) / 1000).toFixed(2),
+        JSON.stringify(pipeline.stats().sinks),
+      );
     await pipeline.drain();
     const seconds = (performance.now() - started) / 1000;
     const stats = pipeline.stats();
@@ -165,7 +174,10 @@ async function measureLatency(): Promise<{ p50: number; p99: number; max: number
     const entries = await redis.xrange(config.redis.stream, '-', '+');
     await redis.quit();
     const latencies = entries
-      .map(([id, fields]) => streamIdMs(id) - (JSON.parse(fields[fields.indexOf(BUS_EVENT_FIELD) + 1] ?? '{}') as LaneEvent).ts)
+      .map(
+        ([id, fields]) =>
+          streamIdMs(id) - (JSON.parse(fields[fields.indexOf(BUS_EVENT_FIELD) + 1] ?? '{}') as LaneEvent).ts,
+      )
       .sort((a, b) => a - b);
     const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? NaN;
     return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? NaN };

@@ -51,6 +51,9 @@ export interface InfluxStore {
 // The pipeline hands over whole batches and waits for each flush, so the WriteApi must never
 // send on its own: its batch is larger than any batch we give it and it has no flush timer.
 const NEVER_AUTOFLUSH = 1_000_000;
+const PARALLEL_REQUESTS = 2;
+/** Below this many lines a batch goes in one request: splitting it would only add overhead. */
+const SPLIT_FROM_LINES = 1000;
 
 export async function connectInflux(config: InfluxConfig): Promise<InfluxStore> {
   const version = await pingVersion(config);
@@ -61,13 +64,17 @@ export async function connectInflux(config: InfluxConfig): Promise<InfluxStore> 
     api === 'v1'
       ? new InfluxDB({ url: config.url, token: config.token, transport: v1WriteTransport(base.transport, config) })
       : base;
-  const writer = client.getWriteApi(config.org ?? '', bucket, 'ns', {
-    batchSize: NEVER_AUTOFLUSH,
-    maxBufferLines: NEVER_AUTOFLUSH,
-    flushInterval: 0,
-    maxRetries: 0,
-  });
-  const store = new HttpInfluxStore(config, api, version, writer);
+  // InfluxDB ingests requests on several cores at once; each WriteApi has its own buffer, so one
+  // batch split over two of them is two requests in flight with no shared state.
+  const writers = Array.from({ length: PARALLEL_REQUESTS }, () =>
+    client.getWriteApi(config.org ?? '', bucket, 'ns', {
+      batchSize: NEVER_AUTOFLUSH,
+      maxBufferLines: NEVER_AUTOFLUSH,
+      flushInterval: 0,
+      maxRetries: 0,
+    }),
+  );
+  const store = new HttpInfluxStore(config, api, version, writers);
   if (api === 'v1') await store.query(`CREATE DATABASE ${quoteIdentifier(config.database)}`);
   return store;
 }
@@ -77,14 +84,21 @@ class HttpInfluxStore implements InfluxStore {
     private readonly config: InfluxConfig,
     readonly api: 'v1' | 'v2',
     readonly version: string,
-    private readonly writer: WriteApi,
+    private readonly writers: readonly WriteApi[],
   ) {}
 
   async writeLines(lines: readonly string[]): Promise<void> {
     if (lines.length === 0) return;
-    this.writer.writeRecords(lines as string[]);
+    const parts = lines.length < SPLIT_FROM_LINES ? 1 : this.writers.length;
+    const size = Math.ceil(lines.length / parts);
     try {
-      await this.writer.flush();
+      // Points carry their own timestamps and re-writing one is a no-op, so the parts may race.
+      await Promise.all(
+        this.writers.slice(0, parts).map((writer, i) => {
+          writer.writeRecords(lines.slice(i * size, (i + 1) * size) as string[]);
+          return writer.flush();
+        }),
+      );
     } catch (error) {
       if (error instanceof HttpError && error.statusCode >= 400 && error.statusCode < 500 && error.statusCode !== 429) {
         const dropped = /dropped=(\d+)/.exec(error.body ?? '');
@@ -125,7 +139,7 @@ class HttpInfluxStore implements InfluxStore {
   }
 
   async close(): Promise<void> {
-    await this.writer.close();
+    await Promise.all(this.writers.map((writer) => writer.close()));
   }
 }
 

@@ -27,11 +27,17 @@ type Factories = {
 const factories = {
   simulator: (_config, { simulator, log }) => {
     const sale = simulateSale(simulator);
-    log.info({ sale: sale.sale, lanes: sale.lanes.length, speed: simulator.speed, incidents: sale.incidents }, 'simulating a sale');
+    log.info(
+      { sale: sale.sale, lanes: sale.lanes.length, speed: simulator.speed, incidents: sale.incidents },
+      'simulating a sale',
+    );
     return { feed: { source: new SimulatorSource(sale, simulator.speed) } };
   },
   websocket: (config, { log }) => ({
-    feed: { source: new WebsocketSource(config, log.child({ source: config.name })), normalizer: normalizerFor(config) },
+    feed: {
+      source: new WebsocketSource(config, log.child({ source: config.name })),
+      normalizer: normalizerFor(config),
+    },
   }),
   webhook: (config) => ({ webhook: { name: config.name, auth: config.auth, normalizer: normalizerFor(config) } }),
   replay: (config) => {
@@ -52,7 +58,9 @@ export function buildSources(
   configs: readonly SourceConfig[],
   context: SourceContext,
 ): { feeds: Feed[]; webhooks: WebhookSource[] } {
-  const built = configs.map((config) => (factories[config.type] as Factories[typeof config.type])(config as never, context));
+  const built = configs.map((config) =>
+    (factories[config.type] as Factories[typeof config.type])(config as never, context),
+  );
   return {
     feeds: built.flatMap((b) => ('feed' in b ? [b.feed] : [])),
     webhooks: built.flatMap((b) => ('webhook' in b ? [b.webhook] : [])),

@@ -73,7 +73,9 @@ export async function runThroughOutage(options: {
   const emitted = [...sale.events()];
   const redis = connectRedis(config.redis.url, 'outage-test');
   const entries = await redis.xrange(config.redis.stream, '-', '+');
-  const streamIds = entries.map(([, fields]) => (JSON.parse(fields[fields.indexOf(BUS_EVENT_FIELD) + 1] ?? '{}') as LaneEvent).id);
+  const streamIds = entries.map(
+    ([, fields]) => (JSON.parse(fields[fields.indexOf(BUS_EVENT_FIELD) + 1] ?? '{}') as LaneEvent).id,
+  );
   await redis.del(config.redis.stream);
   await redis.quit();
   return {

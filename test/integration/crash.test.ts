@@ -27,7 +27,9 @@ const config = isolatedConfig({ INFLUX_URL: `http://127.0.0.1:${INFLUX_PORT}` })
 const configFile = path.join(dir, 'collector.json');
 fs.writeFileSync(
   configFile,
-  JSON.stringify({ sources: [{ type: 'webhook', name: 'platform', auth: { scheme: 'bearer', secret: 'env:HOOK_SECRET' } }] }),
+  JSON.stringify({
+    sources: [{ type: 'webhook', name: 'platform', auth: { scheme: 'bearer', secret: 'env:HOOK_SECRET' } }],
+  }),
 );
 const env = {
   ...process.env,
@@ -41,7 +43,9 @@ const env = {
   HOOK_SECRET: SECRET,
   LOG_LEVEL: 'warn',
 };
-const events = [...simulateSale({ seed: 4, lanes: 4, durationMin: 60, speed: 0, auction: 'crash', start: undefined }).events()];
+const events = [
+  ...simulateSale({ seed: 4, lanes: 4, durationMin: 60, speed: 0, auction: 'crash', start: undefined }).events(),
+];
 const requests: LaneEvent[][] = [];
 for (let i = 0; i < events.length; i += REQUEST_SIZE) requests.push(events.slice(i, i + REQUEST_SIZE));
 
@@ -53,10 +57,16 @@ let spooledBeforeKill = 0;
 
 function startCollectorProcess(): ChildProcess {
   const log = fs.openSync(path.join(dir, 'collector.log'), 'a');
-  return spawn(process.execPath, ['--import', 'tsx', 'collector/main.ts'], { cwd: ROOT, env, stdio: ['ignore', log, log] });
+  return spawn(process.execPath, ['--import', 'tsx', 'collector/main.ts'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', log, log],
+  });
 }
 
-async function health(): Promise<{ sinks: Record<string, { spoolPendingEvents: number; written: number }> } | undefined> {
+async function health(): Promise<
+  { sinks: Record<string, { spoolPendingEvents: number; written: number }> } | undefined
+> {
   try {
     const response = await fetch(`http://127.0.0.1:${COLLECTOR_PORT}/health`);
     return (await response.json()) as { sinks: Record<string, { spoolPendingEvents: number; written: number }> };
@@ -133,7 +143,9 @@ describe('collector killed with -9 while spooling', () => {
 
   it('ends with every event in InfluxDB exactly once', async () => {
     const influx = await connectInflux(config.influx);
-    const series = await influx.query(`SELECT count("id") FROM /.*/ WHERE sale = ${quoteLiteral(events[0]?.sale ?? '')}`);
+    const series = await influx.query(
+      `SELECT count("id") FROM /.*/ WHERE sale = ${quoteLiteral(events[0]?.sale ?? '')}`,
+    );
     await influx.close();
     const stored = Object.fromEntries(series.map((s) => [s.name, s.values[0]?.[1]]));
     const expected: Record<string, number> = {};

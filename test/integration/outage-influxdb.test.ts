@@ -13,7 +13,14 @@ let run: OutageRun;
 let influx: InfluxStore;
 
 beforeAll(async () => {
-  run = await runThroughOutage({ store: 'influxdb', port: 18086, downAfterMs: 5000, downForMs: 60_000, speed: 500, durationMin: 640 });
+  run = await runThroughOutage({
+    store: 'influxdb',
+    port: 18086,
+    downAfterMs: 5000,
+    downForMs: 60_000,
+    speed: 500,
+    durationMin: 640,
+  });
   influx = await connectInflux(run.config.influx);
 }, 180_000);
 
@@ -45,14 +52,23 @@ describe('InfluxDB down for 60 s mid-sale', () => {
     const series = await influx.query(`SELECT count("id") FROM /.*/ WHERE sale = ${quoteLiteral(run.sale.sale)}`);
     const stored = Object.fromEntries(series.map((s) => [s.name, s.values[0]?.[1]]));
     expect(stored).toEqual(countByMeasurement(run.emitted));
-    expect(run.final.sinks.influxdb).toMatchObject({ written: run.emitted.length, refused: 0, spoolDropped: 0, spoolPendingEvents: 0 });
+    expect(run.final.sinks.influxdb).toMatchObject({
+      written: run.emitted.length,
+      refused: 0,
+      spoolDropped: 0,
+      spoolPendingEvents: 0,
+    });
   });
 
   it('stored the spooled events with their values', async () => {
-    const sold = run.emitted.filter((e): e is Extract<LaneEvent, { type: 'vehicle.sold' }> => e.type === 'vehicle.sold');
+    const sold = run.emitted.filter(
+      (e): e is Extract<LaneEvent, { type: 'vehicle.sold' }> => e.type === 'vehicle.sold',
+    );
     const sample = sold.filter((_, i) => i % Math.ceil(sold.length / 20) === 0);
     for (const event of sample) {
-      const [series] = await influx.query(`SELECT "price", "run" FROM "vehicle_sold" WHERE "id" = ${quoteLiteral(event.id)}`);
+      const [series] = await influx.query(
+        `SELECT "price", "run" FROM "vehicle_sold" WHERE "id" = ${quoteLiteral(event.id)}`,
+      );
       expect(series?.values).toEqual([[event.ts, event.price, event.run]]);
     }
   });

@@ -9,7 +9,14 @@ import { runThroughOutage, type OutageRun } from '../helpers/outage';
 let run: OutageRun;
 
 beforeAll(async () => {
-  run = await runThroughOutage({ store: 'redis', port: 16390, downAfterMs: 5000, downForMs: 60_000, speed: 500, durationMin: 640 });
+  run = await runThroughOutage({
+    store: 'redis',
+    port: 16390,
+    downAfterMs: 5000,
+    downForMs: 60_000,
+    speed: 500,
+    durationMin: 640,
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -31,7 +38,11 @@ describe('Redis down for 60 s mid-sale', () => {
 
   it('holds every event on the stream exactly once, in order', () => {
     expect(run.streamIds).toEqual(run.emitted.map((e) => e.id));
-    expect(run.final.sinks.redis).toMatchObject({ written: run.emitted.length, spoolDropped: 0, spoolPendingEvents: 0 });
+    expect(run.final.sinks.redis).toMatchObject({
+      written: run.emitted.length,
+      spoolDropped: 0,
+      spoolPendingEvents: 0,
+    });
   });
 
   it('wrote all of history meanwhile', async () => {
