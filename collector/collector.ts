@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import { connectInflux, type InfluxStore } from '../storage/influxdb';
 import { connectRedis } from '../storage/redis';
 import { startCollectorHttp } from './http';
+import { createCollectorMetrics } from './metrics';
 import { Pipeline } from './pipeline';
 import { InfluxEventSink } from './sinks/influxdb';
 import { RedisStreamSink } from './sinks/redis-stream';
@@ -37,12 +38,14 @@ export async function startCollector(
   const influx = await connectWithRetry(() => connectInflux(config.influx), stopping.signal, log);
   log.info({ version: influx.version, api: influx.api }, 'InfluxDB connected');
   const redis = connectRedis(config.redis.url, 'lanewatch-collector', log);
+  const metrics = createCollectorMetrics();
   const pipeline = await Pipeline.create(
     [new InfluxEventSink(influx), new RedisStreamSink(redis, config.redis.stream, config.redis.streamMaxLen)],
     log,
-    { spool: config.collector.spool },
+    { spool: config.collector.spool, onWrite: (sink, seconds) => metrics.observeWrite(sink, seconds) },
   );
-  const http: Server = await startCollectorHttp(config.collector, pipeline, webhooks);
+  metrics.watch(pipeline);
+  const http: Server = await startCollectorHttp(config.collector, pipeline, webhooks, metrics);
   const port = (http.address() as AddressInfo).port;
   log.info({ port }, 'collector listening');
 

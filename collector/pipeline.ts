@@ -218,7 +218,7 @@ export class Pipeline {
         continue;
       }
       this.remember(key);
-      if (event.seq !== undefined) this.trackSeq(counters, event);
+      if (event.seq !== undefined) this.trackSeq(sourceName, counters, event);
       counters.accepted++;
       accepted++;
       this.pending.push(event);
@@ -226,9 +226,12 @@ export class Pipeline {
     return firstReason === undefined ? { accepted } : { accepted, reason: firstReason };
   }
 
-  /** Counts messages lost to `seq` jumps per feed and lane; a late arrival fills its gap. */
-  private trackSeq(counters: SourceCounters, event: LaneEvent): void {
-    const key = `${event.source}\u0000${laneOf(event) ?? ''}`;
+  /**
+   * Counts messages lost to `seq` jumps per feed and lane; a late arrival fills its gap. Keyed by
+   * the pipeline source too, so each source's count only ever moves by its own messages.
+   */
+  private trackSeq(sourceName: string, counters: SourceCounters, event: LaneEvent): void {
+    const key = `${sourceName}\u0000${event.source}\u0000${laneOf(event) ?? ''}`;
     const seq = event.seq as number;
     const state = this.seqs.get(key);
     if (!state) {

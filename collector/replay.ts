@@ -36,7 +36,9 @@ const program = new Command()
   .option('--speed <N>', '0 = as fast as possible; N = N× the recorded pace', parseSpeed, 0)
   .option('--from <ISO>', 'play only messages at or after this time (RFC 3339 with offset)', parseIso)
   .option('--to <ISO>', 'play only messages before this time', parseIso)
-  .showHelpAfterError();
+  .showHelpAfterError('(run with --help for usage)')
+  // Exit 1 means "the replay lost events"; a usage error must not look like that.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 program.parse();
 const file = program.args[0] as string;
 const options = program.opts<Options>();

@@ -51,7 +51,11 @@ let influx: InfluxStore;
 
 beforeAll(async () => {
   const extra = emitted.slice(0, 50).map((e) => ({ ...e, id: `${e.id}-again`, sale: `${sale.sale}-mixed` }));
-  collector = await startCollector(config, [{ source: new SimulatorSource(sale, 0) }, { source: withBadNeighbours(extra) }], quietLog);
+  collector = await startCollector(
+    config,
+    [{ source: new SimulatorSource(sale, 0) }, { source: withBadNeighbours(extra) }],
+    quietLog,
+  );
   await collector.finished;
   influx = await connectInflux(config.influx);
 }, 60_000);

@@ -2,21 +2,12 @@
  * Plays a simulated sale as a live feed: each event is released when the wall clock reaches
  * its place in the sale, scaled by `speed`.
  */
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { systemClock, type Clock } from '../clock';
 import type { Source } from '../source';
 import type { SimulatedSale } from './sale';
 
-export interface Clock {
-  /** Milliseconds on a monotonic clock. */
-  now(): number;
-  /** Resolves after `ms`, or early (resolving or rejecting) once `signal` aborts. */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-}
-
-const systemClock: Clock = {
-  now: () => performance.now(),
-  sleep: (ms, signal) => sleep(ms, undefined, { signal }),
-};
+export type { Clock };
 
 /** Events released back to back without a timer before the event loop gets a turn (for aborts and I/O). */
 const CATCH_UP_BATCH = 1000;
