@@ -185,7 +185,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     collector: {
       port: e.COLLECTOR_PORT,
       host: e.COLLECTOR_HOST,
-      sources: e.COLLECTOR_CONFIG === undefined ? [{ type: 'simulator', name: 'simulator' }] : readSources(e.COLLECTOR_CONFIG, env),
+      sources:
+        e.COLLECTOR_CONFIG === undefined
+          ? [{ type: 'simulator', name: 'simulator' }]
+          : readSources(e.COLLECTOR_CONFIG, env),
       spool: { dir: e.SPOOL_DIR, maxBytes: e.SPOOL_MAX_MB * 1024 * 1024 },
       ingestMaxBytes: e.INGEST_MAX_BYTES,
     },

@@ -171,3 +171,29 @@ function excerpt(value: unknown): string {
 export function laneOf(event: LaneEvent): string | undefined {
   return 'lane' in event ? event.lane : undefined;
 }
+
+/**
+ * The contract's identity rule: an event whose (source, id) was already seen is a resend. Remembers
+ * the last `capacity` identities in a ring, so eviction is O(1) however long the feed runs.
+ */
+export class SeenEvents {
+  private readonly keys = new Set<string>();
+  private readonly ring: (string | undefined)[];
+  private next = 0;
+
+  constructor(capacity: number) {
+    this.ring = new Array<string | undefined>(capacity);
+  }
+
+  /** True if this event was seen before; otherwise remembers it and returns false. */
+  seenBefore(event: Pick<LaneEvent, 'source' | 'id'>): boolean {
+    const key = `${event.source}\u0000${event.id}`;
+    if (this.keys.has(key)) return true;
+    const evicted = this.ring[this.next];
+    if (evicted !== undefined) this.keys.delete(evicted);
+    this.ring[this.next] = key;
+    this.next = (this.next + 1) % this.ring.length;
+    this.keys.add(key);
+    return false;
+  }
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { laneOf, parseEvent, type LaneEvent } from './events';
+import { SeenEvents, laneOf, parseEvent, type LaneEvent } from './events';
 import { contractEvents, type Normalizer } from './normalize';
 import { SinkWriter, type SinkCounters } from './sink-writer';
 import type { Sink } from './sinks/sink';
@@ -72,7 +72,7 @@ export type { SinkCounters };
  */
 export class Pipeline {
   private readonly sources = new Map<string, SourceCounters>();
-  private readonly seen = new Map<string, true>();
+  private readonly seen: SeenEvents;
   private readonly seqs = new Map<string, { last: number; missing: Set<number> }>();
   private pending: LaneEvent[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
@@ -82,7 +82,9 @@ export class Pipeline {
     private readonly dead: DeadLetter[],
     private readonly log: Logger,
     private readonly options: PipelineOptions,
-  ) {}
+  ) {
+    this.seen = new SeenEvents(options.dedupWindow);
+  }
 
   /** Opens each sink's spool (writing back whatever an earlier run left in it) and starts. */
   static async create(
@@ -212,12 +214,10 @@ export class Pipeline {
         continue;
       }
       const event = parsed.event;
-      const key = `${event.source}\u0000${event.id}`;
-      if (this.seen.has(key)) {
+      if (this.seen.seenBefore(event)) {
         counters.duplicates++;
         continue;
       }
-      this.remember(key);
       if (event.seq !== undefined) this.trackSeq(sourceName, counters, event);
       counters.accepted++;
       accepted++;
@@ -265,14 +265,6 @@ export class Pipeline {
     // One warning per kind of fault keeps a broken feed from flooding the log; all are counted.
     if (firstOfItsKind) this.log.warn({ source, reason }, 'rejected a message (further ones like it: debug)');
     else this.log.debug({ source, reason }, 'rejected a message');
-  }
-
-  private remember(key: string): void {
-    this.seen.set(key, true);
-    if (this.seen.size > this.options.dedupWindow) {
-      const oldest = this.seen.keys().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
-    }
   }
 
   private countersFor(source: string): SourceCounters {

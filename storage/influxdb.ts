@@ -51,7 +51,7 @@ export interface InfluxStore {
 // The pipeline hands over whole batches and waits for each flush, so the WriteApi must never
 // send on its own: its batch is larger than any batch we give it and it has no flush timer.
 const NEVER_AUTOFLUSH = 1_000_000;
-const PARALLEL_REQUESTS = 2;
+const PARALLEL_REQUESTS = 4;
 /** Below this many lines a batch goes in one request: splitting it would only add overhead. */
 const SPLIT_FROM_LINES = 1000;
 

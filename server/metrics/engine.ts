@@ -4,7 +4,7 @@
  * snapshot functions in ./snapshot are pure functions of the state and a `now` the caller passes
  * in. The same events in the same order therefore give the same figures, live or replayed at 100×.
  */
-import { laneOf, type LaneEvent } from '../../collector/events';
+import { SeenEvents, laneOf, type LaneEvent } from '../../collector/events';
 import { LaneState } from './lane';
 
 export interface SaleState {
@@ -23,28 +23,22 @@ export interface SaleState {
 
 export interface EngineState {
   sales: Map<string, SaleState>;
-  /** (source, id) pairs seen recently: feeds are at-least-once, a resent event counts once. */
-  seen: Map<string, true>;
+  /** Feeds are at-least-once: a resent event counts once. */
+  seen: SeenEvents;
   duplicates: number;
 }
 
 const DEDUP_WINDOW = 200_000;
 
 export function createEngine(): EngineState {
-  return { sales: new Map(), seen: new Map(), duplicates: 0 };
+  return { sales: new Map(), seen: new SeenEvents(DEDUP_WINDOW), duplicates: 0 };
 }
 
 /** Applies one event. Returns false when the event was a repeat and changed nothing. */
 export function applyEvent(state: EngineState, event: LaneEvent): boolean {
-  const key = `${event.source}\u0000${event.id}`;
-  if (state.seen.has(key)) {
+  if (state.seen.seenBefore(event)) {
     state.duplicates++;
     return false;
-  }
-  state.seen.set(key, true);
-  if (state.seen.size > DEDUP_WINDOW) {
-    const oldest = state.seen.keys().next().value;
-    if (oldest !== undefined) state.seen.delete(oldest);
   }
 
   const sale = saleFor(state, event);

@@ -115,6 +115,21 @@ describe('collector → Redis stream', () => {
   });
 });
 
+describe('collector metrics', () => {
+  it('exposes per-source and per-sink counts in Prometheus format', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${collector.port}/metrics`)).text();
+    const value = (series: string) =>
+      Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1]);
+    expect(value('lanewatch_collector_accepted_total{source="simulator"}')).toBe(emitted.length);
+    expect(value('lanewatch_collector_received_total{source="mixed-feed"}')).toBe(100);
+    expect(value('lanewatch_collector_rejected_total{source="mixed-feed",reason="bid.channel"}')).toBe(7);
+    expect(value('lanewatch_collector_written_total{sink="influxdb"}')).toBe(emitted.length + 50);
+    expect(value('lanewatch_collector_written_total{sink="redis"}')).toBe(emitted.length + 50);
+    expect(value('lanewatch_collector_spooled_total{sink="influxdb"}')).toBe(0);
+    expect(text).toMatch(/^lanewatch_collector_write_seconds_count\{sink="influxdb"\} [1-9]\d*$/m);
+  });
+});
+
 describe('bad input', () => {
   it('rejects each malformed message with its reason and delivers all its neighbours', async () => {
     const stats = collector.pipeline.stats();
