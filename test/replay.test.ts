@@ -11,6 +11,7 @@ import { ReplaySource, type ReplayOptions, type ReplayProgress } from '../collec
 import { connectInflux } from '../storage/influxdb';
 import { connectRedis } from '../storage/redis';
 import { dropStores, isolatedConfig, quietLog } from './helpers/stores';
+import { fakeClock } from './helpers/fake-clock';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -25,23 +26,6 @@ function recording(lines: readonly unknown[]): string {
 
 const T0 = Date.UTC(2024, 11, 5, 15);
 const at = (seconds: number, extra: object = {}) => ({ type: 'heartbeat', ts: T0 + seconds * 1000, ...extra });
-
-/** A clock that jumps forward by each sleep, plus `lateMs` as real timers fire late. */
-function fakeClock(lateMs = 0) {
-  let now = 1_000;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    clock: {
-      now: () => now,
-      sleep: (ms: number) => {
-        sleeps.push(ms);
-        now += ms + lateMs;
-        return Promise.resolve();
-      },
-    },
-  };
-}
 
 async function play(
   options: Omit<ReplayOptions, 'name'>,

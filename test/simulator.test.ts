@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SimulatorConfig } from '../config';
 import { parseEvent, type EventOf, type LaneEvent } from '../collector/events';
 import { SimulatorSource, simulateSale, type Incident, type SimulatedSale } from '../collector/sources/simulator';
+import { fakeClock } from './helpers/fake-clock';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -518,24 +519,6 @@ describe('sale sizes', () => {
 describe('SimulatorSource', () => {
   const short = simulateSale(config({ lanes: 2, durationMin: 10 }));
   const all = [...short.events()];
-
-  /** A clock that jumps forward by each sleep, plus `lateMs` as real timers fire late. */
-  function fakeClock(lateMs = 0) {
-    let now = 1_000;
-    const sleeps: number[] = [];
-    return {
-      sleeps,
-      advance: (ms: number) => (now += ms),
-      clock: {
-        now: () => now,
-        sleep: (ms: number) => {
-          sleeps.push(ms);
-          now += ms + lateMs;
-          return Promise.resolve();
-        },
-      },
-    };
-  }
 
   async function play(
     source: SimulatorSource,
