@@ -111,9 +111,6 @@ export type BidChannel = (typeof BID_CHANNELS)[number];
 
 export const EVENT_TYPES: readonly EventType[] = kinds.map((k) => k.shape.type.value);
 
-/** The kinds that end a run (METRICS.md counting rules). */
-export const OUTCOME_TYPES = ['vehicle.sold', 'vehicle.ifsale', 'vehicle.nosale'] as const;
-
 export type ParseResult = { ok: true; event: LaneEvent } | { ok: false; reason: string };
 
 /**

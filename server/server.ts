@@ -9,6 +9,7 @@ import { connectRedis } from '../storage/redis';
 import { createApp } from './app';
 import { BusConsumer } from './bus';
 import { LiveFeed } from './live';
+import { DEFAULT_SNAPSHOT_OPTIONS } from './metrics/snapshot';
 import { SaleBoard } from './sale-board';
 
 export interface RunningServer {
@@ -22,7 +23,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const redis = connectRedis(config.redis.url, 'lanewatch-server', log);
   // XREADGROUP BLOCK holds its connection, so the bus gets one of its own.
   const busConnection = connectRedis(config.redis.url, 'lanewatch-server-bus', log);
-  const board = new SaleBoard({ staleAfterSec: config.server.staleAfterSec, baselineWindowMin: 10, chartStepSec: 15 });
+  const board = new SaleBoard({ ...DEFAULT_SNAPSHOT_OPTIONS, staleAfterSec: config.server.staleAfterSec });
   const bus = new BusConsumer(
     busConnection,
     {

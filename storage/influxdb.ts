@@ -155,7 +155,7 @@ async function pingVersion(config: InfluxConfig): Promise<string> {
 }
 
 /** `/api/v2/write` arrived in 1.8; everything from 1.8 on (2.x, 3.x, Cloud) serves it. */
-export function apiFor(version: string): 'v1' | 'v2' {
+function apiFor(version: string): 'v1' | 'v2' {
   const match = /^v?(\d+)\.(\d+)/.exec(version);
   if (!match) return 'v2';
   const [major, minor] = [Number(match[1]), Number(match[2])];
@@ -180,7 +180,7 @@ function authHeader(config: InfluxConfig): Record<string, string> {
   return config.token ? { authorization: `Token ${config.token}` } : {};
 }
 
-export function quoteIdentifier(name: string): string {
+function quoteIdentifier(name: string): string {
   return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 

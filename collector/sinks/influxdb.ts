@@ -71,7 +71,7 @@ function fieldValue(value: string | number | boolean): string {
  * id: distinct events almost never collide (1 in 10⁶ per same-ms pair), and the same event always
  * maps to the same point, so writing a batch twice changes nothing.
  */
-export function timestampNs(event: LaneEvent): string {
+function timestampNs(event: LaneEvent): string {
   return `${event.ts}${String(fnv1a(`${event.source}\u0000${event.id}`) % 1_000_000).padStart(6, '0')}`;
 }
 

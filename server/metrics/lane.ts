@@ -41,7 +41,7 @@ export interface Outcome {
   mmr: number | undefined;
 }
 
-export type ChannelCounts = Record<BidChannel, number>;
+type ChannelCounts = Record<BidChannel, number>;
 
 export class LaneState {
   source: string | null = null;
