@@ -5,11 +5,12 @@
  * 1. Throughput: N simulated contract events from a source to acknowledged InfluxDB writes AND
  *    Redis stream appends, through the whole pipeline (validate, dedup, batch, both sinks).
  * 2. Ceiling, same run: the same events as raw line protocol, POSTed to InfluxDB `/write` in
- *    large batches with two requests in flight — what InfluxDB alone takes.
+ *    large batches with two requests in flight over keep-alive HTTP — what InfluxDB alone takes.
  * 3. Latency: events emitted at 2,000/s; time from emission to the entry on the Redis stream.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -22,7 +23,7 @@ import { simulateSale } from '../collector/sources/simulator';
 import type { Source } from '../collector/sources/source';
 import { startServices } from '../scripts/services';
 import { connectInflux } from '../storage/influxdb';
-import { BUS_EVENT_FIELD, connectRedis, streamIdMs } from '../storage/redis';
+import { busEntryEvents, connectRedis, streamIdMs } from '../storage/redis';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300_000);
 const LATENCY_RATE = 2000;
@@ -34,9 +35,10 @@ const base = loadConfig();
 const services = await startServices(base, { log: () => {} });
 try {
   const events = simulatedEvents(EVENTS);
-  const pipelineRate = await measurePipeline(events);
-  const ceilingRate = await measureCeiling(events);
+  const pipeline = await withCpu(() => measurePipeline(events));
+  const ceiling = await withCpu(() => measureCeiling(events));
   const latency = await measureLatency();
+  const [pipelineRate, ceilingRate] = [pipeline.result, ceiling.result];
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(
@@ -47,6 +49,8 @@ try {
   console.log(
     `  ratio pipeline / ceiling: ${(pipelineRate / ceilingRate).toFixed(2)}  (target ≥ 0.80; ≥ 100,000 events/s)`,
   );
+  console.log(`  CPU per event, pipeline run: ${cpuLine(pipeline.cpu, pipelineRate)}`);
+  console.log(`  CPU per event, ceiling run:  ${cpuLine(ceiling.cpu, ceilingRate)}`);
   console.log(
     `  event → Redis stream at ${fmt(LATENCY_RATE)}/s: p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms  (target p99 ≤ 20 ms)`,
   );
@@ -127,16 +131,31 @@ async function measureCeiling(events: readonly LaneEvent[]): Promise<number> {
   const bodies: string[] = [];
   for (let i = 0; i < lines.length; i += CEILING_BATCH) bodies.push(lines.slice(i, i + CEILING_BATCH).join('\n'));
   const url = `${config.influx.url}/write?db=${config.influx.database}&precision=ns`;
+  // node:http with keep-alive: fetch costs the client several times the CPU, which on two cores
+  // would be taken from InfluxDB and understate the ceiling.
+  const agent = new http.Agent({ keepAlive: true });
+  const post = (body: string) =>
+    new Promise<void>((resolve, reject) => {
+      const request = http.request(url, { method: 'POST', agent }, (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () =>
+          response.statusCode === 204
+            ? resolve()
+            : reject(new Error(`ceiling write failed: ${response.statusCode} ${text}`)),
+        );
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
   const started = performance.now();
   let next = 0;
   const worker = async () => {
-    for (let i = next++; i < bodies.length; i = next++) {
-      const response = await fetch(url, { method: 'POST', body: bodies[i] });
-      if (response.status !== 204) throw new Error(`ceiling write failed: ${response.status} ${await response.text()}`);
-    }
+    for (let i = next++; i < bodies.length; i = next++) await post(bodies[i] as string);
   };
   await Promise.all([worker(), worker()]);
   const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
   await influx.close();
   await cleanup(config);
   return events.length / seconds;
@@ -174,10 +193,7 @@ async function measureLatency(): Promise<{ p50: number; p99: number; max: number
     const entries = await redis.xrange(config.redis.stream, '-', '+');
     await redis.quit();
     const latencies = entries
-      .map(
-        ([id, fields]) =>
-          streamIdMs(id) - (JSON.parse(fields[fields.indexOf(BUS_EVENT_FIELD) + 1] ?? '{}') as LaneEvent).ts,
-      )
+      .flatMap(([id, fields]) => (busEntryEvents(fields) as LaneEvent[]).map((event) => streamIdMs(id) - event.ts))
       .sort((a, b) => a - b);
     const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? NaN;
     return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? NaN };
@@ -189,9 +205,56 @@ async function cleanup(config: Config): Promise<void> {
   await influx.query(`DROP DATABASE "${config.influx.database}"`);
   await influx.close();
   const redis = connectRedis(config.redis.url, 'bench-cleanup');
-  await redis.del(config.redis.stream);
+  await redis.del(config.redis.stream, `${config.redis.stream}:events`);
   await redis.quit();
   fs.rmSync(config.collector.spool.dir, { recursive: true, force: true });
+}
+
+/**
+ * CPU seconds this process, influxd and redis-server used while `body` ran (Linux /proc). On a
+ * small machine the three share the cores, so this shows where a rate's limit comes from.
+ */
+async function withCpu<T>(body: () => Promise<T>): Promise<{ result: T; cpu: Record<string, number> }> {
+  const before = { ...serverCpuSeconds(), bench: processCpuSeconds() };
+  const started = performance.now();
+  const result = await body();
+  const wall = (performance.now() - started) / 1000;
+  const after = { ...serverCpuSeconds(), bench: processCpuSeconds() };
+  const cpu: Record<string, number> = { wall };
+  for (const [name, seconds] of Object.entries(after)) cpu[name] = seconds - (before[name as keyof typeof before] ?? 0);
+  return { result, cpu };
+}
+
+function processCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+function serverCpuSeconds(): { influxd?: number; 'redis-server'?: number } {
+  const totals: Record<string, number> = {};
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  for (const pid of fs.existsSync('/proc') ? fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)) : []) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (name !== 'influxd' && name !== 'redis-server') continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      totals[name] = (totals[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return totals;
+}
+
+function cpuLine(cpu: Record<string, number>, rate: number): string {
+  const events = rate * (cpu.wall ?? 0);
+  const part = (name: string) => {
+    const seconds = cpu[name];
+    if (seconds === undefined) return `${name} n/a`;
+    return `${name} ${((seconds * 1e6) / events).toFixed(1)} µs (${(seconds / (cpu.wall ?? 1)).toFixed(2)} cores)`;
+  };
+  return ['bench', 'influxd', 'redis-server'].map(part).join(', ');
 }
 
 function fmt(n: number): string {

@@ -193,4 +193,20 @@ export class SeenEvents {
     this.keys.add(key);
     return false;
   }
+
+  /** The remembered keys, oldest first: what a checkpoint needs to carry the window over a restart. */
+  toData(): { capacity: number; keys: string[] } {
+    const oldestFirst = [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
+    return { capacity: this.ring.length, keys: oldestFirst.filter((key) => key !== undefined) };
+  }
+
+  static fromData(data: { capacity: number; keys: readonly string[] }): SeenEvents {
+    const seen = new SeenEvents(data.capacity);
+    for (const key of data.keys.slice(-data.capacity)) {
+      seen.keys.add(key);
+      seen.ring[seen.next] = key;
+      seen.next = (seen.next + 1) % data.capacity;
+    }
+    return seen;
+  }
 }

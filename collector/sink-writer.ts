@@ -26,17 +26,26 @@ export interface WriterHooks {
 const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 5000;
 
+interface Queued {
+  batch: Batch;
+  durable: () => void;
+  state: 'waiting' | 'writing' | 'written' | 'failed';
+}
+
 /**
- * Writes one sink's batches in order. While the store answers, batches go straight to it from a
- * small in-memory queue. When a write fails in a way worth retrying (network, 429, 5xx), the
- * failed batch and every later one go to the sink's disk spool, so nothing waits in memory; the
- * spool is written back in order, with backoff, until it is empty and batches go direct again.
- * One loop does all of it, so order and state changes need no locks.
+ * Writes one sink's batches. While the store answers, batches go straight to it from a small
+ * in-memory queue, up to the sink's `concurrentWrites` at once. When a write fails in a way worth
+ * retrying (network, 429, 5xx), the writes in flight are let finish, then every batch not yet
+ * written goes to the sink's disk spool, in order, so nothing waits in memory; the spool is
+ * written back in order, with backoff, until it is empty and batches go direct again. One loop
+ * does all of it, so order and state changes need no locks.
  */
 export class SinkWriter {
-  private readonly memory: { batch: Batch; durable: () => void }[] = [];
+  private memory: Queued[] = [];
+  private readonly writing = new Set<Promise<void>>();
   private running: Promise<void> | undefined;
   private spooling: boolean;
+  private failed = false;
   private stopped = false;
   private retryAt = 0;
   private attempt = 0;
@@ -59,7 +68,7 @@ export class SinkWriter {
   /** Resolves once the batch is written or safely on disk. */
   enqueue(batch: Batch): Promise<void> {
     return new Promise((durable) => {
-      this.memory.push({ batch, durable });
+      this.memory.push({ batch, durable, state: 'waiting' });
       this.kick();
     });
   }
@@ -120,17 +129,50 @@ export class SinkWriter {
         if (await this.tryWrite(batch)) await this.spool.ack();
         continue;
       }
-      const head = this.memory[0];
-      if (!head) return;
-      if (await this.tryWrite(head.batch)) {
-        this.memory.shift();
-        head.durable();
-        this.notifyRoom();
-      } else {
+      const next = this.failed ? undefined : this.memory.find((queued) => queued.state === 'waiting');
+      if (next && this.writing.size < this.sink.concurrentWrites) {
+        this.startWrite(next);
+        continue;
+      }
+      if (this.writing.size > 0) {
+        await this.nextSettledOrArrival();
+        continue;
+      }
+      if (this.failed) {
+        this.failed = false;
         this.spooling = true;
         this.log.warn({ sink: this.sink.name }, 'store unreachable; spooling to disk');
+        continue;
       }
+      return;
     }
+    // Stopping: let the writes in flight finish, so what goes to the spool is exactly the rest.
+    await Promise.all(this.writing);
+  }
+
+  private startWrite(queued: Queued): void {
+    queued.state = 'writing';
+    const write = this.tryWrite(queued.batch).then((done) => {
+      this.writing.delete(write);
+      if (!done) {
+        queued.state = 'failed';
+        this.failed = true;
+        return;
+      }
+      queued.state = 'written';
+      this.memory = this.memory.filter((m) => m !== queued);
+      queued.durable();
+      this.notifyRoom();
+    });
+    this.writing.add(write);
+  }
+
+  /** Waits for a write in flight to settle, or for a new batch that could use a free slot. */
+  private nextSettledOrArrival(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      void Promise.race(this.writing).then(resolve);
+    }).finally(() => (this.wake = undefined));
   }
 
   /** True when the batch is done with (written, or refused and dead-lettered). */
@@ -159,9 +201,11 @@ export class SinkWriter {
     }
   }
 
+  /** Moves every batch not yet written to the spool, in order. Never called with writes in flight. */
   private async spoolMemory(): Promise<void> {
     if (this.memory.length === 0) return;
-    const moving = this.memory.splice(0);
+    const moving = this.memory;
+    this.memory = [];
     const events = moving.reduce((sum, m) => sum + m.batch.events.length, 0);
     const dropped = await this.spool.append(moving.map((m) => m.batch));
     this.counters.spooled += events;

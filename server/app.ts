@@ -1,17 +1,19 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
+import type { InfluxStore } from '../storage/influxdb';
 import { healthRoutes, type HealthProbes } from './routes/health';
+import { historyRoutes } from './routes/history';
 import { salesRoutes } from './routes/sales';
 import type { SaleBoard } from './sale-board';
 
 const UI_DIST = fileURLToPath(new URL('../ui/dist', import.meta.url));
 
 /** The HTTP surface: the REST API under `/api` and the built wall display at `/`. */
-export function createApp(board: SaleBoard, probes: HealthProbes): Express {
+export function createApp(board: SaleBoard, probes: HealthProbes, influx: () => InfluxStore | undefined): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use('/api', healthRoutes(probes), salesRoutes(board));
+  app.use('/api', healthRoutes(probes), salesRoutes(board, influx), historyRoutes(influx));
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'no such route' });
   });

@@ -1,66 +1,63 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { parseEvent, type LaneEvent } from '../collector/events';
-import { BUS_EVENT_FIELD, streamIdMs } from '../storage/redis';
+import { busEntryEvents, streamIdMs } from '../storage/redis';
 
 type StreamReply = [stream: string, entries: [id: string, fields: string[]][]][] | null;
 
 export interface BusOptions {
   stream: string;
-  group: string;
-  consumer: string;
   /** Entries per read. */
   count: number;
   blockMs: number;
 }
 
+/** The stream position before its first entry. */
+export const STREAM_START = '0-0';
+
 /**
- * Consumes the live bus (the collector's Redis stream) through a consumer group and acks each
- * batch after it has been applied. A malformed entry is counted, logged and acked — never retried
- * forever, never blocking the entries behind it.
+ * Reads the live bus (the collector's Redis stream, storage/redis.ts) from a position, in order.
+ * Every server node reads every entry: each keeps the whole figures, so there is no consumer group
+ * to share entries out. The caller owns the position (it goes into the engine checkpoint with the
+ * state it produced). A malformed entry or event is counted and logged, never retried forever and
+ * never blocking the events around it.
  */
 export class BusConsumer {
-  private lastAppliedId: string | null = null;
+  private position = STREAM_START;
   rejected = 0;
 
   constructor(
     private readonly redis: Redis,
     private readonly options: BusOptions,
-    private readonly apply: (event: LaneEvent) => void,
+    /** Called once per entry with its valid events; `position` is the entry's id. */
+    private readonly apply: (events: LaneEvent[], position: string) => void,
     private readonly log: Logger,
   ) {}
 
-  /**
-   * The server keeps no checkpoint of its figures yet, so a (re)started server rebuilds them by
-   * reading the stream from its start, which holds at least the whole current sale.
-   */
-  async start(): Promise<void> {
-    const { stream, group } = this.options;
-    try {
-      await this.redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!String(error).includes('BUSYGROUP')) throw error;
-      await this.redis.xgroup('SETID', stream, group, '0');
-    }
+  /** Where the next read continues: the id of the last entry applied. */
+  get lastPosition(): string {
+    return this.position;
   }
 
-  /** Reads and applies until `signal` aborts. A lost connection is retried, not fatal. */
-  async run(signal: AbortSignal): Promise<void> {
-    const { stream, group, consumer, count, blockMs } = this.options;
+  /**
+   * Reads from just after `position` until `signal` aborts. A lost connection is retried, not fatal.
+   * Warns when the stream was trimmed past `position`: events in between are gone from the bus.
+   */
+  async run(position: string, signal: AbortSignal): Promise<void> {
+    this.position = position;
+    await this.warnIfTrimmed();
+    const { stream, count, blockMs } = this.options;
     while (!signal.aborted) {
       let reply: StreamReply;
       try {
-        reply = (await this.redis.xreadgroup(
-          'GROUP',
-          group,
-          consumer,
+        reply = (await this.redis.xread(
           'COUNT',
           count,
           'BLOCK',
           blockMs,
           'STREAMS',
           stream,
-          '>',
+          this.position,
         )) as StreamReply;
       } catch (error) {
         if (signal.aborted) return;
@@ -68,11 +65,10 @@ export class BusConsumer {
         await new Promise((resolve) => setTimeout(resolve, 1000));
         continue;
       }
-      const entries = reply?.[0]?.[1] ?? [];
-      if (entries.length === 0) continue;
-      for (const [id, fields] of entries) this.applyEntry(id, fields);
-      await this.redis.xack(stream, group, ...entries.map(([id]) => id));
-      this.lastAppliedId = entries[entries.length - 1]?.[0] ?? this.lastAppliedId;
+      for (const [id, fields] of reply?.[0]?.[1] ?? []) {
+        this.apply(this.validEvents(id, fields), id);
+        this.position = id;
+      }
     }
   }
 
@@ -80,24 +76,50 @@ export class BusConsumer {
   async lagMs(): Promise<number | null> {
     const info = (await this.redis.xinfo('STREAM', this.options.stream)) as unknown[];
     const newest = info[info.indexOf('last-generated-id') + 1];
-    if (typeof newest !== 'string' || newest === '0-0') return 0;
-    if (this.lastAppliedId === null) return null;
-    return Math.max(0, streamIdMs(newest) - streamIdMs(this.lastAppliedId));
+    if (typeof newest !== 'string' || newest === STREAM_START) return 0;
+    if (this.position === STREAM_START) return null;
+    return Math.max(0, streamIdMs(newest) - streamIdMs(this.position));
   }
 
-  private applyEntry(id: string, fields: string[]): void {
-    const at = fields.indexOf(BUS_EVENT_FIELD);
-    const raw = at >= 0 ? fields[at + 1] : undefined;
-    let parsed: ReturnType<typeof parseEvent>;
+  private validEvents(id: string, fields: string[]): LaneEvent[] {
+    let raw: unknown[];
     try {
-      parsed = parseEvent(JSON.parse(raw ?? ''));
+      raw = busEntryEvents(fields);
     } catch (error) {
-      parsed = { ok: false, reason: `not JSON: ${String(error)}` };
+      this.reject(id, `unreadable entry: ${String(error)}`);
+      return [];
     }
-    if (parsed.ok) this.apply(parsed.event);
-    else {
-      this.rejected++;
-      this.log.warn({ entry: id, reason: parsed.reason }, 'skipped a malformed stream entry');
+    const events: LaneEvent[] = [];
+    for (const candidate of raw) {
+      const parsed = parseEvent(candidate);
+      if (parsed.ok) events.push(parsed.event);
+      else this.reject(id, parsed.reason);
+    }
+    return events;
+  }
+
+  private reject(entry: string, reason: string): void {
+    this.rejected++;
+    this.log.warn({ entry, reason }, 'skipped a malformed event on the stream');
+  }
+
+  private async warnIfTrimmed(): Promise<void> {
+    if (this.position === STREAM_START) return;
+    // Redis 7 records the newest entry id it deleted; older servers simply skip this check.
+    const info = (await this.redis.xinfo('STREAM', this.options.stream).catch(() => [])) as unknown[];
+    const at = info.indexOf('max-deleted-entry-id');
+    const deleted = at < 0 ? undefined : info[at + 1];
+    if (typeof deleted === 'string' && compareIds(deleted, this.position) > 0) {
+      this.log.warn(
+        { from: this.position, trimmedUpTo: deleted },
+        'the stream was trimmed past the checkpoint: events in between are missing from the figures',
+      );
     }
   }
+}
+
+function compareIds(a: string, b: string): number {
+  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
+  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
+  return aMs - bMs || aSeq - bSeq;
 }

@@ -1,8 +1,10 @@
 import type { LaneEvent } from '../collector/events';
 import { EventClock } from './clock';
-import { applyEvent, createEngine, type EngineState } from './metrics/engine';
-import { saleInfo, saleLanes, saleTotals, type SnapshotOptions } from './metrics/snapshot';
-import type { LaneSnapshot, SaleInfo, SaleTotals } from './wire';
+import { advance, createEngine, ingest, type EngineOptions, type EngineState } from './metrics/engine';
+import { restoreEngine, serializeEngine } from './metrics/persist';
+import { laneFigures, saleInfo, saleLanes, saleTotals, type SnapshotOptions } from './metrics/snapshot';
+import { saleSummary, siteSummary } from './metrics/summary';
+import type { LaneFigures, LaneSnapshot, SaleInfo, SaleSummary, SaleTotals, SiteSummary } from './wire';
 
 export interface SaleView {
   lanes: LaneSnapshot[];
@@ -11,17 +13,57 @@ export interface SaleView {
 
 /** The live figures of every sale: the engine plus the clock that says what "now" is per sale. */
 export class SaleBoard {
-  private readonly engine: EngineState = createEngine();
+  private engine: EngineState;
+  private readonly sampledClosed = new Set<string>();
 
   constructor(
     private readonly options: SnapshotOptions,
     private readonly clock = new EventClock(),
-  ) {}
+    engineOptions: Partial<EngineOptions> = {},
+  ) {
+    this.engine = createEngine(engineOptions);
+  }
 
+  /** Takes one event off the bus; it is applied once its sale's reorder window has passed it. */
   apply(event: LaneEvent): void {
-    if (!applyEvent(this.engine, event)) return;
+    if (!ingest(this.engine, event)) return;
     const sale = this.engine.sales.get(event.sale);
     if (sale) this.clock.observe(sale.sale, sale.latestTs);
+  }
+
+  /**
+   * Applies the held events whose reorder window has passed by each sale's clock. The server calls
+   * it once a second, so a sale's last events show even when its feed goes quiet.
+   */
+  tick(): void {
+    advance(this.engine, (sale) => this.clock.now(sale));
+  }
+
+  /** The whole engine state as text, for a restart checkpoint. */
+  checkpoint(): string {
+    return serializeEngine(this.engine);
+  }
+
+  /** Replaces the engine state with a checkpoint's (at start-up, before any event is applied). */
+  restore(checkpoint: string): void {
+    this.engine = restoreEngine(checkpoint);
+    for (const sale of this.engine.sales.values()) this.clock.observe(sale.sale, sale.latestTs);
+  }
+
+  /**
+   * Every lane's figures (no chart) of every open sale at its now: the history recorder's sample.
+   * A closed sale gives one last sample, then no more.
+   */
+  sample(): { sale: string; now: number; lanes: LaneFigures[] }[] {
+    const samples = [];
+    for (const sale of this.engine.sales.values()) {
+      if (!sale.open && this.sampledClosed.has(sale.sale)) continue;
+      if (!sale.open) this.sampledClosed.add(sale.sale);
+      const now = sale.open ? this.clock.now(sale.sale) : (sale.closedAt ?? sale.latestTs);
+      const lanes = [...sale.lanes.values()].map((lane) => laneFigures(lane, sale, now, this.options));
+      samples.push({ sale: sale.sale, now, lanes });
+    }
+    return samples;
   }
 
   /** Sales known, newest first. */
@@ -35,5 +77,16 @@ export class SaleBoard {
     const now = this.clock.now(saleId);
     const lanes = saleLanes(sale, now, this.options);
     return { lanes, totals: saleTotals(sale, lanes, now) };
+  }
+
+  summary(saleId: string): SaleSummary | undefined {
+    const sale = this.engine.sales.get(saleId);
+    return sale && saleSummary(sale, this.clock.now(saleId), this.options);
+  }
+
+  /** The auction site's sales rolled up; undefined when no sale of that site is known. */
+  siteSummary(auction: string): SiteSummary | undefined {
+    const sales = [...this.engine.sales.values()].filter((sale) => sale.auction === auction);
+    return sales.length === 0 ? undefined : siteSummary(auction, sales, (sale) => this.clock.now(sale));
   }
 }

@@ -1,13 +1,15 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { Config } from '../config';
 import { connectInflux, type InfluxStore } from '../storage/influxdb';
 import { connectRedis } from '../storage/redis';
 import { createApp } from './app';
-import { BusConsumer } from './bus';
+import { BusConsumer, STREAM_START } from './bus';
+import { CheckpointStore } from './checkpoint';
+import { historyFigures } from './history/figures';
+import { HistoryRecorder, type HistoryPoint } from './history/recorder';
 import { LiveFeed } from './live';
 import { DEFAULT_SNAPSHOT_OPTIONS } from './metrics/snapshot';
 import { SaleBoard } from './sale-board';
@@ -18,22 +20,26 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts the server: live bus consumer → sale board → REST + socket.io on `config.server.port` (0 = any). */
+/**
+ * Starts the server: restore the latest checkpoint → read the live bus on from its position → sale
+ * board → REST + socket.io on `config.server.port` (0 = any); each second, release held events and
+ * record every lane's figures as history; every few seconds, checkpoint.
+ */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const redis = connectRedis(config.redis.url, 'lanewatch-server', log);
-  // XREADGROUP BLOCK holds its connection, so the bus gets one of its own.
+  // XREAD BLOCK holds its connection, so the bus gets one of its own.
   const busConnection = connectRedis(config.redis.url, 'lanewatch-server-bus', log);
-  const board = new SaleBoard({ ...DEFAULT_SNAPSHOT_OPTIONS, staleAfterSec: config.server.staleAfterSec });
+  const board = new SaleBoard({ ...DEFAULT_SNAPSHOT_OPTIONS, staleAfterSec: config.server.staleAfterSec }, undefined, {
+    latenessMs: config.server.lateEventSec * 1000,
+  });
+  const checkpoints = new CheckpointStore(redis, config.redis.stream);
+  const resumeFrom = await restoreCheckpoint(board, checkpoints, log);
   const bus = new BusConsumer(
     busConnection,
-    {
-      stream: config.redis.stream,
-      group: config.redis.consumerGroup,
-      consumer: `${hostname()}-${process.pid}`,
-      count: 1000,
-      blockMs: 1000,
+    { stream: config.redis.stream, count: 100, blockMs: 1000 },
+    (events) => {
+      for (const event of events) board.apply(event);
     },
-    (event) => board.apply(event),
     log,
   );
 
@@ -43,37 +49,97 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     (store) => (influx = store),
     (error: unknown) => log.warn({ err: error }, 'InfluxDB not reachable; history unavailable until restart'),
   );
+  const recorder = new HistoryRecorder(() => influx, log);
 
-  const app = createApp(board, {
-    influx: async () => (await influx?.ping()) ?? false,
-    redis: async () => (await redis.ping().catch(() => '')) === 'PONG',
-    streamLagMs: () => bus.lagMs(),
-  });
+  const app = createApp(
+    board,
+    {
+      influx: async () => (await influx?.ping()) ?? false,
+      redis: async () => (await redis.ping().catch(() => '')) === 'PONG',
+      streamLagMs: () => bus.lagMs(),
+    },
+    () => influx,
+  );
   const http = createServer(app);
   const io = new Server(http, { serveClient: false });
   const live = new LiveFeed(io, board, log);
 
+  let savedPosition = resumeFrom;
+  const checkpoint = async () => {
+    // Read together, between two stream entries: the state is exactly the entries up to `position`.
+    const position = bus.lastPosition;
+    if (position === savedPosition) return;
+    const engine = board.checkpoint();
+    try {
+      await checkpoints.save({ position, savedAt: Date.now(), engine });
+      savedPosition = position;
+    } catch (error) {
+      log.warn({ err: error }, 'saving the checkpoint failed; will try again');
+    }
+  };
+
   const stopping = new AbortController();
-  await bus.start();
-  const consuming = bus.run(stopping.signal);
+  const consuming = bus.run(resumeFrom, stopping.signal);
+  const everySecond = setInterval(() => {
+    board.tick();
+    recorder.record(historyPoints(board.sample()));
+  }, 1000);
+  const checkpointing = setInterval(() => void checkpoint(), config.server.checkpointEverySec * 1000);
   live.start();
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.server.port, resolve);
   });
   const port = (http.address() as AddressInfo).port;
-  log.info({ port }, 'server listening');
+  log.info({ port, resumedFrom: resumeFrom }, 'server listening');
 
   return {
     port,
     board,
     async stop() {
       stopping.abort();
+      clearInterval(everySecond);
+      clearInterval(checkpointing);
       live.stop();
       await io.close();
       busConnection.disconnect();
       await consuming;
-      await Promise.allSettled([redis.quit(), influxReady.then(() => influx?.close())]);
+      await checkpoint();
+      await influxReady;
+      await recorder.close();
+      await Promise.allSettled([redis.quit(), influx?.close()]);
     },
   };
+}
+
+/** Restores the latest checkpoint into `board`; returns the stream position to read on from. */
+async function restoreCheckpoint(board: SaleBoard, checkpoints: CheckpointStore, log: Logger): Promise<string> {
+  let saved;
+  try {
+    saved = await checkpoints.load();
+  } catch (error) {
+    log.warn({ err: error }, 'could not read the checkpoint; rebuilding the figures from the whole stream');
+    return STREAM_START;
+  }
+  if (!saved) return STREAM_START;
+  try {
+    board.restore(saved.engine);
+  } catch (error) {
+    log.warn({ err: error }, 'the checkpoint cannot be restored; rebuilding the figures from the whole stream');
+    return STREAM_START;
+  }
+  log.info({ position: saved.position, savedAt: new Date(saved.savedAt).toISOString() }, 'restored the checkpoint');
+  return saved.position;
+}
+
+function historyPoints(samples: ReturnType<SaleBoard['sample']>): HistoryPoint[] {
+  return samples.flatMap(({ now, lanes }) =>
+    lanes.map((lane) => ({
+      auction: lane.auction,
+      sale: lane.sale,
+      lane: lane.lane,
+      ts: now,
+      figures: historyFigures(lane),
+    })),
+  );
 }

@@ -77,10 +77,36 @@ export interface LaneSnapshot {
   onlineParticipationPct: number | null;
   blockErrorsPer100: number | null;
   feedGaps: number;
+  /** Events that arrived later than the reorder window (applied where still possible). */
+  lateEvents: number;
   streamLatencyMs: number | null;
   feedAgeSec: number | null;
   /** Online bidders over the last 30 min. */
   attendance: AttendanceSeries;
+}
+
+/** A lane's figures without its attendance chart: what the history recorder stores each second. */
+export type LaneFigures = Omit<LaneSnapshot, 'attendance'>;
+
+/** Run and bid figures over a set of runs: a sale, a site, or one person's share of a sale. */
+export interface RunFigures {
+  offered: number;
+  sold: number;
+  ifSale: number;
+  noSale: number;
+  unresolved: number;
+  saleThroughPct: number | null;
+  conversionPct: number | null;
+  onlineBuyerPct: number | null;
+  grossSales: number;
+  /** Mean accepted bids per finished run. */
+  bidsPerVehicle: number | null;
+  /** Accepted bids by channel (counts). */
+  bids: ChannelRates;
+  /** Online accepted bids ÷ all accepted bids, 0–1. */
+  onlineBidShare: number | null;
+  onlineParticipationPct: number | null;
+  missedOnlineBids: number;
 }
 
 /** An entry of `GET /api/sales`, which lists them newest first. */
@@ -95,20 +121,68 @@ export interface SaleInfo {
   lanes: number;
 }
 
-export interface SaleTotals extends SaleInfo {
+export interface SaleTotals extends SaleInfo, RunFigures {
   /** Event time the figures are computed at. */
   asOf: number;
-  offered: number;
-  sold: number;
-  ifSale: number;
-  noSale: number;
-  saleThroughPct: number | null;
-  grossSales: number;
+  /** Online bidders summed over the open lanes, now. */
   onlineBidders: number;
-  bids: ChannelRates;
-  onlineBidShare: number | null;
-  missedOnlineBids: number;
+  /** The highest that sum has been this sale. */
+  onlineBiddersPeak: number;
+  /** That sum's time-weighted mean from the sale's opening to its close (or now). */
+  onlineBiddersAverage: number | null;
+  blockErrors: number;
+  blockErrorsPer100: number | null;
+  feedGaps: number;
+  lateEvents: number;
   staleLanes: number;
+}
+
+/**
+ * One auctioneer's or clerk's figures over the runs and bids attributed to them in a sale (the
+ * attribution rule is in server/metrics/tally.ts). Where the lane takes a median of its last runs,
+ * a person's figure is the exact mean over all of theirs.
+ */
+export interface StaffFigures extends RunFigures {
+  name: string;
+  /** Lanes they worked in the sale, in lane order. */
+  lanes: string[];
+  /** Time on a lane, open shifts counted up to now. */
+  workedMin: number;
+  /** Finished runs per hour worked. */
+  carsPerHour: number | null;
+  meanSecondsPerVehicle: number | null;
+  meanTimeToFirstBidSec: number | null;
+  meanHammerLeadSec: number | null;
+  meanClerkLatencyMs: number | null;
+}
+
+/** A clerk's row adds the block errors, which are the clerk's alone. */
+export interface ClerkFigures extends StaffFigures {
+  blockErrors: number;
+  blockErrorsPer100: number | null;
+}
+
+/** `GET /api/sales/:sale/summary`. */
+export interface SaleSummary extends SaleTotals {
+  auctioneers: StaffFigures[];
+  clerks: ClerkFigures[];
+}
+
+/** `GET /api/auctions/:auction/summary`: the site's sales rolled up. */
+export interface SiteSummary extends RunFigures {
+  auction: string;
+  sales: number;
+  openSales: number;
+  /** Online bidders summed over the site's open sales, now. */
+  onlineBidders: number;
+  /** The highest peak of any of its sales. */
+  onlineBiddersPeak: number;
+  /** Time-weighted mean over all its sales' open time. */
+  onlineBiddersAverage: number | null;
+  blockErrors: number;
+  blockErrorsPer100: number | null;
+  feedGaps: number;
+  lateEvents: number;
 }
 
 export interface Health {

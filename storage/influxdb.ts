@@ -39,7 +39,8 @@ export interface InfluxStore {
   readonly version: string;
   /**
    * Writes lines with nanosecond timestamps and resolves once InfluxDB acknowledged all of them.
-   * Callers serialize their calls. Rejects with WriteRejectedError when InfluxDB refused the content.
+   * Calls may overlap: each hands its lines to the WriteApis and flushes them in one synchronous
+   * step, so no call's lines end up in another's request. Rejects with WriteRejectedError when InfluxDB refused the content.
    */
   writeLines(lines: readonly string[]): Promise<void>;
   /** Runs InfluxQL; times come back as integer ms. Throws with InfluxDB's own message on error. */
@@ -72,6 +73,7 @@ export async function connectInflux(config: InfluxConfig): Promise<InfluxStore> 
       maxBufferLines: NEVER_AUTOFLUSH,
       flushInterval: 0,
       maxRetries: 0,
+      gzipThreshold: config.gzip ? 1000 : Infinity,
     }),
   );
   const store = new HttpInfluxStore(config, api, version, writers);

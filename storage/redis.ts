@@ -1,8 +1,23 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
-/** The field of each live-bus stream entry that holds the JSON contract event. */
-export const BUS_EVENT_FIELD = 'e';
+/**
+ * The live bus: one Redis stream entry per collector batch, `n` = how many events, `b` = the JSON
+ * array of contract events, oldest first. One entry per batch instead of per event costs Redis a
+ * tenth of the CPU (measured: 0.5 vs 4.7 µs an event), which on a small machine is CPU that
+ * InfluxDB needs; at live rates a batch is the few events of its 10 ms, so latency is the same.
+ */
+export const BUS_COUNT_FIELD = 'n';
+export const BUS_BATCH_FIELD = 'b';
+
+/** The events of one stream entry, not yet validated. Throws when the entry is not a batch. */
+export function busEntryEvents(fields: readonly string[]): unknown[] {
+  const at = fields.indexOf(BUS_BATCH_FIELD);
+  if (at < 0 || at % 2 !== 0) throw new Error(`stream entry has no "${BUS_BATCH_FIELD}" field`);
+  const events: unknown = JSON.parse(fields[at + 1] ?? '');
+  if (!Array.isArray(events)) throw new Error('stream entry is not a JSON array of events');
+  return events;
+}
 
 /**
  * A Redis connection that keeps reconnecting in the background (ioredis' default) but fails

@@ -258,8 +258,16 @@ describe('corrections', () => {
 describe('feed health', () => {
   it('counts messages lost to seq jumps, not late or repeated ones', () => {
     const s = script().at(0);
-    for (const seq of [1, 2, 5, 6, 4, 9]) s.attendance(10).withSeq(seq);
-    expect(snapshotAt(s.events, 1).feedGaps).toBe(4); // 3–4 and 7–8 missing; 4 arrives late
+    for (const seq of [1, 2, 5, 6, 4, 9, 9]) s.attendance(10).withSeq(seq);
+    expect(snapshotAt(s.events, 1).feedGaps).toBe(3); // 3, 7 and 8 never came; 4 came late
+  });
+
+  it('counts a gap once per source and lane', () => {
+    const a = script('1', 'feed-a').at(0);
+    for (const seq of [1, 2, 10]) a.attendance(10).withSeq(seq); // 3–9 lost
+    const b = script('1', 'feed-b').at(0);
+    for (const seq of [100, 101, 103]) b.attendance(10).withSeq(seq); // 102 lost
+    expect(snapshotAt([...a.events, ...b.events], 1).feedGaps).toBe(8);
   });
 
   it('ignores an event whose id was already seen from the same source', () => {
@@ -298,15 +306,43 @@ describe('edge cases', () => {
       clerkLatencyMs: { p50: null, p95: null },
       onlineBidShare: { saleToDate: null, last15Min: null },
       idleSeconds: 30,
+      onlineBiddersPeak: null,
+      attendanceChangePct: null,
+      distinctOnlineBidders: 0,
+      bidsPerMin: { online: 0, floor: 0, proxy: 0 },
+      carsPerHour: 0,
+      timeToFirstBidSec: null,
+      bidsPerVehicle: null,
+      conversionPct: null,
+      onlineBuyerPct: null,
+      priceToMmrPct: null,
+      missedOnlineBids: { sale: 0, last10Min: 0 },
+      hammerLeadSec: null,
+      onlineParticipationPct: null,
+      blockErrorsPer100: null,
+      feedGaps: 0,
+      lateEvents: 0,
+      streamLatencyMs: null,
+      feedAgeSec: 30,
+      run: null,
+      recentBids: [],
+      attendance: { ts: [], online: [] },
     });
   });
 
   it('reports a lane with only floor bids as 0 % online with no clerk latency', () => {
     const events = script().at(0).opened().at(1).up(1).at(5).bid(1, 100, 'floor').at(30).sold(1, 100).events;
     const lane = snapshotAt(events, 31);
-    expect(lane.onlineBidShare.saleToDate).toBe(0);
+    expect(lane.onlineBidShare).toEqual({ saleToDate: 0, last15Min: 0 });
     expect(lane.clerkLatencyMs).toEqual({ p50: null, p95: null });
     expect(lane.hammerLeadSec).toBeNull();
+    expect(lane).toMatchObject({
+      distinctOnlineBidders: 0,
+      onlineBuyerPct: 0,
+      onlineParticipationPct: 0,
+      missedOnlineBids: { sale: 0, last10Min: 0 },
+      bidsPerMin: { online: 0, floor: 1 / (31 / 60), proxy: 0 },
+    });
   });
 
   it('shows a staff change from the moment it happens, mid-run', () => {

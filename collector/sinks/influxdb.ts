@@ -11,6 +11,9 @@ import type { Sink } from './sink';
  */
 export class InfluxEventSink implements Sink {
   readonly name = 'influxdb';
+  // Points carry their own timestamps and a rewrite is a no-op, so batches may overlap; two in
+  // flight keep InfluxDB busy while the next one is being sent.
+  readonly concurrentWrites = 2;
 
   constructor(private readonly store: InfluxStore) {}
 
@@ -29,40 +32,38 @@ export function measurementOf(type: LaneEvent['type']): string {
 
 const NOT_FIELDS = new Set(['auction', 'sale', 'lane', 'source', 'channel', 'type', 'ts']);
 
-/** Escaped `measurement,tags` per series: a sale has few series and many events. */
-const seriesPrefixes = new Map<string, string>();
-const fieldKeys = new Map<string, string>();
+// Measurements, tag keys and field keys are the contract's own identifiers and need no escaping.
+// Most ids and names need none either; testing for that first skips the client's per-character
+// escaper, which was most of the cost of a line.
+const TAG_SPECIALS = /[,= \\\n\r\t]/;
+const STRING_SPECIALS = /["\\]/;
 
 export function toLine(event: LaneEvent): string {
   const channel = 'channel' in event ? event.channel : undefined;
   const lane = laneOf(event);
-  const series = `${event.type}\u0000${event.auction}\u0000${channel}\u0000${lane}\u0000${event.sale}\u0000${event.source}`;
-  let line = seriesPrefixes.get(series);
-  if (line === undefined) {
-    // Tags in key order, as InfluxDB sorts them anyway and this saves it the work.
-    line = `${escape.measurement(measurementOf(event.type))},auction=${escape.tag(event.auction)}`;
-    if (channel !== undefined) line += `,channel=${escape.tag(channel)}`;
-    if (lane !== undefined) line += `,lane=${escape.tag(lane)}`;
-    line += `,sale=${escape.tag(event.sale)},source=${escape.tag(event.source)}`;
-    if (seriesPrefixes.size > 10_000) seriesPrefixes.clear();
-    seriesPrefixes.set(series, line);
-  }
+  // Tags in key order, as InfluxDB sorts them anyway and this saves it the work.
+  let line = `${measurementOf(event.type)},auction=${tag(event.auction)}`;
+  if (channel !== undefined) line += `,channel=${channel}`;
+  if (lane !== undefined) line += `,lane=${tag(lane)}`;
+  line += `,sale=${tag(event.sale)},source=${tag(event.source)}`;
   let separator = ' ';
   for (const key in event) {
     const value = event[key as keyof LaneEvent] as string | number | boolean | undefined;
     if (value === undefined || NOT_FIELDS.has(key)) continue;
-    let fieldKey = fieldKeys.get(key);
-    if (fieldKey === undefined) fieldKeys.set(key, (fieldKey = escape.tag(key)));
-    line += `${separator}${fieldKey}=${fieldValue(value)}`;
+    line += `${separator}${key}=${fieldValue(value)}`;
     separator = ',';
   }
   return `${line} ${timestampNs(event)}`;
 }
 
+function tag(value: string): string {
+  return TAG_SPECIALS.test(value) ? escape.tag(value) : value;
+}
+
 function fieldValue(value: string | number | boolean): string {
   if (typeof value === 'number') return `${value}i`; // the contract's numbers are all integers
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  return escape.quoted(value); // adds the surrounding quotes itself
+  return STRING_SPECIALS.test(value) ? escape.quoted(value) : `"${value}"`;
 }
 
 /**

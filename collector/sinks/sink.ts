@@ -5,8 +5,13 @@ export interface Sink {
   /** Used in logs and counters, e.g. `influxdb`. */
   readonly name: string;
   /**
-   * Writes one batch, its events in order. Called with one batch at a time per sink, only after
-   * the previous call settled. Resolves once the store acknowledged the batch. Rejects with an
+   * How many batches may be written at once. 1 for a store where order matters (the live bus);
+   * more for one that orders by timestamp itself, where overlapping requests keep it busy.
+   */
+  readonly concurrentWrites: number;
+  /**
+   * Writes one batch, its events in order. Called with at most `concurrentWrites` batches in
+   * flight. Resolves once the store acknowledged the batch. Rejects with an
    * error whose `retryable` is false (and optional `refusedEvents` count) when the store refused
    * the content: that batch is dead-lettered. Any other rejection is retried later with the same
    * batch — also after a restart, from the spool — so writing a batch twice must change nothing.

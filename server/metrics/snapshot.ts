@@ -1,10 +1,11 @@
 /**
- * Pure views of the engine state at a given event time: the lane snapshots and sale totals the
- * server sends to screens. Every figure is defined in ../shared/METRICS.md.
+ * Pure views of the engine state at a given event time: the lane figures and snapshots and the
+ * sale totals the server sends to screens. Every figure is defined in ../shared/METRICS.md.
  */
-import type { AttendanceSeries, LaneSnapshot, SaleInfo, SaleTotals } from '../wire';
+import type { AttendanceSeries, LaneFigures, LaneSnapshot, RunFigures, SaleInfo, SaleTotals } from '../wire';
 import type { SaleState } from './engine';
 import { ATTENDANCE_SPAN_MS, type LaneState } from './lane';
+import { RunTally } from './tally';
 import { median, percent, percentile, ratio } from './windows';
 
 const MIN = 60_000;
@@ -20,15 +21,20 @@ export interface SnapshotOptions {
 
 export const DEFAULT_SNAPSHOT_OPTIONS: SnapshotOptions = { staleAfterSec: 15, baselineWindowMin: 10, chartStepSec: 15 };
 
-export function laneSnapshot(
+/**
+ * A lane's figures at `now`, without the 30-minute attendance chart. Cheap enough to call every
+ * event-time second per lane (the history recorder does): its cost is bounded by the windows'
+ * spans, never by the sale's length.
+ */
+export function laneFigures(
   lane: LaneState,
   sale: SaleState,
   now: number,
   options: SnapshotOptions = DEFAULT_SNAPSHOT_OPTIONS,
-): LaneSnapshot {
+): LaneFigures {
   const openedAt = lane.openedAt ?? lane.firstEventAt ?? now;
-  const openMs = Math.max(0, (lane.closedAt ?? now) - openedAt);
   const end = lane.closedAt ?? now;
+  const openMs = Math.max(0, end - openedAt);
   const baseline = median(valuesBetween(lane, now - options.baselineWindowMin * MIN, now - MIN));
   const heartbeat = lane.source === null ? undefined : sale.sourceHeartbeats.get(lane.source);
   const newest = Math.max(lane.lastEventAt ?? -Infinity, heartbeat ?? -Infinity);
@@ -39,7 +45,10 @@ export function laneSnapshot(
   const bidMinutes = Math.min(5 * MIN, openMs) / MIN;
   const runsLastHour = lane.finishedAt.countBetween(end - 60 * MIN, end + 1);
   const run = lane.run;
-  const state = lane.open || lane.openedAt === null ? 'open' : 'closed';
+  const state = lane.showsOpen ? 'open' : 'closed';
+  const { tally } = lane;
+  // The lane shows bid share and missed bids with their rolling windows, so it takes the rest.
+  const { bids: _bids, onlineBidShare: _share, missedOnlineBids: _missed, ...outcomes } = runFigures(tally);
 
   return {
     auction: lane.auction,
@@ -68,32 +77,35 @@ export function laneSnapshot(
       proxy: bidMinutes > 0 ? bids5.proxy / bidMinutes : 0,
     },
     onlineBidShare: {
-      saleToDate: ratio(lane.bidsToDate.online, total(lane.bidsToDate)),
+      saleToDate: ratio(tally.bids.online, total(tally.bids)),
       last15Min: ratio(bids15.online, total(bids15)),
     },
     secondsPerVehicle: seconds(median(lane.runDurationsMs.values())),
     carsPerHour: openMs === 0 ? null : openMs < 60 * MIN ? (runsLastHour * 60 * MIN) / openMs : runsLastHour,
     idleSeconds: run || state === 'closed' ? null : Math.max(0, (now - (lane.lastOutcomeAt ?? openedAt)) / 1000),
     timeToFirstBidSec: seconds(median(lane.firstBidDelaysMs.values())),
-    bidsPerVehicle: ratio(lane.acceptedBidsInFinishedRuns, lane.offered),
-    offered: lane.offered,
-    sold: lane.sold,
-    ifSale: lane.ifSale,
-    noSale: lane.noSale,
-    unresolved: lane.unresolved,
-    saleThroughPct: percent(lane.sold, lane.offered),
-    conversionPct: percent(lane.sold + lane.ifSale, lane.offered),
-    onlineBuyerPct: percent(lane.soldOnline, lane.sold),
-    grossSales: lane.grossSales,
-    priceToMmrPct: priceToMmrPct(lane),
+    ...outcomes,
+    priceToMmrPct: lane.priceToMmr.median(),
     clerkLatencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
-    missedOnlineBids: { sale: lane.missedOnlineBids, last10Min: lane.missed.countBetween(now - 10 * MIN, now + 1) },
+    missedOnlineBids: { sale: tally.missedOnlineBids, last10Min: lane.missed.countBetween(now - 10 * MIN, now + 1) },
     hammerLeadSec: seconds(median(lane.hammerLeadsMs.values())),
-    onlineParticipationPct: percent(lane.runsWithOnlineBid, lane.offered),
-    blockErrorsPer100: lane.offered === 0 ? null : (lane.blockErrors / lane.offered) * 100,
-    feedGaps: lane.feedGaps,
+    blockErrorsPer100: per100(tally.blockErrors, tally.offered),
+    feedGaps: lane.seqGaps.lost,
+    lateEvents: lane.lateEvents,
     streamLatencyMs: lane.streamLatencyMs,
     feedAgeSec,
+  };
+}
+
+/** A lane's figures and its attendance chart: one tile of the wall display. */
+export function laneSnapshot(
+  lane: LaneState,
+  sale: SaleState,
+  now: number,
+  options: SnapshotOptions = DEFAULT_SNAPSHOT_OPTIONS,
+): LaneSnapshot {
+  return {
+    ...laneFigures(lane, sale, now, options),
     attendance: attendanceChart(lane, now, options.chartStepSec * 1000),
   };
 }
@@ -110,32 +122,57 @@ export function saleInfo(sale: SaleState): SaleInfo {
   };
 }
 
-/** Sale totals, summed from the lane snapshots so the header always agrees with the tiles. */
-export function saleTotals(sale: SaleState, lanes: readonly LaneSnapshot[], now: number): SaleTotals {
-  const sum = (pick: (lane: LaneSnapshot) => number) => lanes.reduce((acc, lane) => acc + pick(lane), 0);
-  const bids = { online: 0, floor: 0, proxy: 0 };
-  for (const state of sale.lanes.values()) {
-    bids.online += state.bidsToDate.online;
-    bids.floor += state.bidsToDate.floor;
-    bids.proxy += state.bidsToDate.proxy;
-  }
-  const offered = sum((l) => l.offered);
-  const sold = sum((l) => l.sold);
+/** Sale totals at `now`; `lanes` are the sale's snapshots at the same time (for the stale count). */
+export function saleTotals(sale: SaleState, lanes: readonly LaneFigures[], now: number): SaleTotals {
+  const { tally, feedGaps } = saleCounts(sale);
   return {
     ...saleInfo(sale),
+    ...runFigures(tally),
     asOf: now,
-    offered,
-    sold,
-    ifSale: sum((l) => l.ifSale),
-    noSale: sum((l) => l.noSale),
-    saleThroughPct: percent(sold, offered),
-    grossSales: sum((l) => l.grossSales),
-    onlineBidders: sum((l) => (l.state === 'open' ? (l.onlineBidders ?? 0) : 0)),
-    bids,
-    onlineBidShare: ratio(bids.online, total(bids)),
-    missedOnlineBids: sum((l) => l.missedOnlineBids.sale),
-    staleLanes: sum((l) => (l.stale ? 1 : 0)),
+    onlineBidders: sale.attendance.current,
+    onlineBiddersPeak: sale.attendance.peak,
+    onlineBiddersAverage: sale.attendance.averageBetween(sale.openedAt, sale.closedAt ?? now),
+    blockErrors: tally.blockErrors,
+    blockErrorsPer100: per100(tally.blockErrors, tally.offered),
+    feedGaps,
+    lateEvents: sale.lateEvents,
+    staleLanes: lanes.reduce((n, lane) => n + (lane.stale ? 1 : 0), 0),
   };
+}
+
+/** The sale's run and bid counts and its lost messages, summed over its lanes. */
+export function saleCounts(sale: SaleState): { tally: RunTally; feedGaps: number } {
+  const tally = new RunTally();
+  let feedGaps = 0;
+  for (const lane of sale.lanes.values()) {
+    tally.add(lane.tally);
+    feedGaps += lane.seqGaps.lost;
+  }
+  return { tally, feedGaps };
+}
+
+/** The figures every set of runs has, from its counts. */
+export function runFigures(tally: RunTally): RunFigures {
+  return {
+    offered: tally.offered,
+    sold: tally.sold,
+    ifSale: tally.ifSale,
+    noSale: tally.noSale,
+    unresolved: tally.unresolved,
+    saleThroughPct: percent(tally.sold, tally.offered),
+    conversionPct: percent(tally.sold + tally.ifSale, tally.offered),
+    onlineBuyerPct: percent(tally.soldOnline, tally.sold),
+    grossSales: tally.grossSales,
+    bidsPerVehicle: ratio(tally.bidsInFinishedRuns, tally.offered),
+    bids: { ...tally.bids },
+    onlineBidShare: ratio(tally.bids.online, total(tally.bids)),
+    onlineParticipationPct: percent(tally.runsWithOnlineBid, tally.offered),
+    missedOnlineBids: tally.missedOnlineBids,
+  };
+}
+
+export function per100(count: number, runs: number): number | null {
+  return runs === 0 ? null : (count / runs) * 100;
 }
 
 /** The sale's lanes in lane order ("2" before "10"). */
@@ -169,14 +206,6 @@ function attendanceChart(lane: LaneState, now: number, stepMs: number): Attendan
     }
   });
   return series;
-}
-
-function priceToMmrPct(lane: LaneState): number | null {
-  const ratios: number[] = [];
-  for (const outcome of lane.outcomes.values()) {
-    if (outcome.kind === 'sold' && outcome.mmr) ratios.push((outcome.price / outcome.mmr) * 100);
-  }
-  return median(ratios);
 }
 
 function total(counts: { online: number; floor: number; proxy: number }): number {

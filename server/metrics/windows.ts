@@ -1,4 +1,7 @@
-/** Bounded collections the lane engine keeps its rolling windows in. */
+/** Bounded collections the lane engine keeps its rolling windows in, and the statistics over them. */
+
+/** Dead entries a window or buffer keeps before compacting its arrays (fewer would copy tiny ones often). */
+export const COMPACT_AFTER = 64;
 
 /**
  * Entries ordered by event time, keeping only the last `spanMs` behind the newest entry, so memory
@@ -15,48 +18,67 @@ export class TimeWindow<T> {
   add(ts: number, value: T): void {
     let i = this.ts.length;
     while (i > this.head && (this.ts[i - 1] as number) > ts) i--;
-    this.ts.splice(i, 0, ts);
-    this.values.splice(i, 0, value);
+    if (i === this.ts.length) {
+      this.ts.push(ts);
+      this.values.push(value);
+    } else {
+      this.ts.splice(i, 0, ts);
+      this.values.splice(i, 0, value);
+    }
     this.evictBefore((this.ts[this.ts.length - 1] as number) - this.spanMs);
   }
 
   /** Removes the newest entry that satisfies `match` (an undone bid). */
-  removeLast(match: (value: T, ts: number) => boolean): boolean {
+  removeLast(match: (value: T, ts: number) => boolean): void {
     for (let i = this.ts.length - 1; i >= this.head; i--) {
       if (match(this.values[i] as T, this.ts[i] as number)) {
         this.ts.splice(i, 1);
         this.values.splice(i, 1);
-        return true;
+        return;
       }
     }
-    return false;
   }
 
   /** Calls `visit` for each entry with `from <= ts < to`, oldest first. */
   forEachBetween(from: number, to: number, visit: (value: T, ts: number) => void): void {
-    for (let i = this.head; i < this.ts.length; i++) {
+    for (let i = this.firstAtOrAfter(from); i < this.ts.length; i++) {
       const ts = this.ts[i] as number;
       if (ts >= to) break;
-      if (ts >= from) visit(this.values[i] as T, ts);
+      visit(this.values[i] as T, ts);
     }
   }
 
-  countBetween(from: number, to: number, match: (value: T) => boolean = () => true): number {
-    let n = 0;
-    this.forEachBetween(from, to, (value) => {
-      if (match(value)) n++;
-    });
-    return n;
+  countBetween(from: number, to: number): number {
+    return this.firstAtOrAfter(to) - this.firstAtOrAfter(from);
   }
 
-  get size(): number {
-    return this.ts.length - this.head;
+  /** The live entries only, for a checkpoint (./persist). */
+  toData(): { spanMs: number; ts: number[]; values: T[] } {
+    return { spanMs: this.spanMs, ts: this.ts.slice(this.head), values: this.values.slice(this.head) };
+  }
+
+  static fromData<T>(data: { spanMs: number; ts: number[]; values: T[] }): TimeWindow<T> {
+    const window = new TimeWindow<T>(data.spanMs);
+    window.ts = data.ts;
+    window.values = data.values;
+    return window;
+  }
+
+  private firstAtOrAfter(ts: number): number {
+    let [lo, hi] = [this.head, this.ts.length];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.ts[mid] as number) < ts) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private evictBefore(cutoff: number): void {
     while (this.head < this.ts.length && (this.ts[this.head] as number) < cutoff) this.head++;
-    // Compact now and then instead of shifting on every eviction.
-    if (this.head > 1024 && this.head * 2 > this.ts.length) {
+    // Compact once the evicted outnumber the kept: the copy is paid for by the evictions, and
+    // memory stays within twice the span's entries.
+    if (this.head > COMPACT_AFTER && this.head * 2 > this.ts.length) {
       this.ts = this.ts.slice(this.head);
       this.values = this.values.slice(this.head);
       this.head = 0;
@@ -77,6 +99,40 @@ export class RecentValues {
 
   values(): readonly number[] {
     return this.items;
+  }
+}
+
+/**
+ * A multiset of numbers kept sorted, so its median is read in O(1) and a value can be taken out
+ * again (a reversed sale). Insert and remove are a binary search and one array move: cheap at the
+ * few thousand values a lane holds.
+ */
+export class SortedValues {
+  private readonly items: number[] = [];
+
+  insert(value: number): void {
+    this.items.splice(this.lowerBound(value), 0, value);
+  }
+
+  /** Removes one occurrence of `value`, if there is one. */
+  remove(value: number): void {
+    const i = this.lowerBound(value);
+    if (this.items[i] === value) this.items.splice(i, 1);
+  }
+
+  median(): number | null {
+    if (this.items.length === 0) return null;
+    return this.items[Math.ceil(this.items.length / 2) - 1] as number;
+  }
+
+  private lowerBound(value: number): number {
+    let [lo, hi] = [0, this.items.length];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.items[mid] as number) < value) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 }
 

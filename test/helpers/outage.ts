@@ -14,7 +14,8 @@ import type { SourceCounters } from '../../collector/pipeline';
 import type { SinkCounters } from '../../collector/sink-writer';
 import { SimulatorSource, simulateSale, type SimulatedSale } from '../../collector/sources/simulator';
 import { startServices, type RunningServices } from '../../scripts/services';
-import { BUS_EVENT_FIELD, connectRedis } from '../../storage/redis';
+import { connectRedis } from '../../storage/redis';
+import { busEvents } from './bus';
 import { isolatedConfig, quietLog } from './stores';
 
 export interface OutageRun {
@@ -71,11 +72,8 @@ export async function runThroughOutage(options: {
   await collector.stop();
 
   const emitted = [...sale.events()];
+  const streamIds = (await busEvents(config.redis.url, config.redis.stream)).map((e) => e.id);
   const redis = connectRedis(config.redis.url, 'outage-test');
-  const entries = await redis.xrange(config.redis.stream, '-', '+');
-  const streamIds = entries.map(
-    ([, fields]) => (JSON.parse(fields[fields.indexOf(BUS_EVENT_FIELD) + 1] ?? '{}') as LaneEvent).id,
-  );
   await redis.del(config.redis.stream);
   await redis.quit();
   return {

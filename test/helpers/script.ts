@@ -6,6 +6,12 @@ export const SALE = 'dallas-20261123-140000';
 
 type Fields = Record<string, unknown>;
 
+/** The sale and site a script's events belong to (another sale needs another `source` too: ids repeat). */
+export interface ScriptSale {
+  sale?: string;
+  auction?: string;
+}
+
 export class EventScript {
   readonly events: LaneEvent[] = [];
   private ts = SALE_START;
@@ -14,6 +20,7 @@ export class EventScript {
   constructor(
     private readonly lane = '1',
     private readonly source = 'test',
+    private readonly where: ScriptSale = {},
   ) {}
 
   /** Sets the time of the following events, in seconds after the sale start. */
@@ -34,8 +41,8 @@ export class EventScript {
       type,
       ts: this.ts,
       source: this.source,
-      auction: 'dallas',
-      sale: SALE,
+      auction: this.where.auction ?? 'dallas',
+      sale: this.where.sale ?? SALE,
     };
     this.events.push({ ...event, ...(lane === undefined ? {} : { lane }), ...fields } as LaneEvent);
     return this;
@@ -89,12 +96,18 @@ export class EventScript {
   heartbeat() {
     return this.push('heartbeat', {}, undefined);
   }
+  saleOpened(name = 'Test sale') {
+    return this.push('sale.opened', { name }, undefined);
+  }
+  saleClosed(name = 'Test sale') {
+    return this.push('sale.closed', { name }, undefined);
+  }
   withSeq(seq: number): this {
     (this.events.at(-1) as { seq?: number }).seq = seq;
     return this;
   }
 }
 
-export function script(lane?: string, source?: string): EventScript {
-  return new EventScript(lane, source);
+export function script(lane?: string, source?: string, where?: ScriptSale): EventScript {
+  return new EventScript(lane, source, where);
 }

@@ -34,7 +34,7 @@ export async function dropStores(config: Config): Promise<void> {
   await influx.query(`DROP DATABASE "${config.influx.database}"`);
   await influx.close();
   const redis = connectRedis(config.redis.url, 'lanewatch-test');
-  await redis.del(config.redis.stream);
+  await redis.del(config.redis.stream, `${config.redis.stream}:events`);
   await redis.quit();
   fs.rmSync(config.collector.spool.dir, { recursive: true, force: true });
 }

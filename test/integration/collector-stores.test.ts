@@ -5,11 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LaneEvent } from '../../collector/events';
 import { startCollector, type RunningCollector } from '../../collector/collector';
-import { measurementOf } from '../../collector/sinks/influxdb';
+import { measurementOf, toLine } from '../../collector/sinks/influxdb';
 import { SimulatorSource, simulateSale } from '../../collector/sources/simulator';
 import type { Source } from '../../collector/sources/source';
 import { connectInflux, quoteLiteral, type InfluxStore } from '../../storage/influxdb';
-import { BUS_EVENT_FIELD, connectRedis } from '../../storage/redis';
+import { busEvents } from '../helpers/bus';
 import { dropStores, isolatedConfig, quietLog } from '../helpers/stores';
 
 const config = isolatedConfig();
@@ -99,16 +99,28 @@ describe('collector → InfluxDB', () => {
     const tags = await influx.query('SHOW TAG KEYS FROM "bid_submitted"');
     expect(tags[0]?.values.flat().sort()).toEqual(['auction', 'lane', 'sale', 'source']);
   });
+  it('round-trips ids, names and values that need escaping in line protocol', async () => {
+    const awkward = 'Lane "A", row=2 \\ east';
+    const event = {
+      id: 'escape-1',
+      type: 'sale.opened',
+      ts: Date.UTC(2026, 10, 23, 15, 0),
+      source: 'feed, with=specials',
+      auction: 'Dallas Auto, Inc',
+      sale: 'escape sale=1',
+      name: awkward,
+    } as const satisfies LaneEvent;
+    await influx.writeLines([toLine(event)]);
+    const [series] = await influx.query(
+      `SELECT "name", "auction", "source" FROM "sale_opened" WHERE "sale" = ${quoteLiteral(event.sale)}`,
+    );
+    expect(series?.values).toEqual([[event.ts, awkward, event.auction, event.source]]);
+  });
 });
 
 describe('collector → Redis stream', () => {
   it('appends every accepted event, in order, once', async () => {
-    const redis = connectRedis(config.redis.url, 'test');
-    const entries = await redis.xrange(config.redis.stream, '-', '+');
-    await redis.quit();
-    const events = entries.map(
-      ([, fields]) => JSON.parse(fields[fields.indexOf(BUS_EVENT_FIELD) + 1] ?? '') as LaneEvent,
-    );
+    const events = await busEvents(config.redis.url, config.redis.stream);
     const simulated = events.filter((e) => e.sale === sale.sale);
     expect(simulated.map((e) => e.id)).toEqual(emitted.map((e) => e.id));
     expect(events.length).toBe(emitted.length + 50);

@@ -13,7 +13,8 @@ import { measurementOf } from '../../collector/sinks/influxdb';
 import { simulateSale } from '../../collector/sources/simulator';
 import { startServices, type RunningServices } from '../../scripts/services';
 import { connectInflux, quoteLiteral } from '../../storage/influxdb';
-import { BUS_EVENT_FIELD, connectRedis } from '../../storage/redis';
+import { connectRedis } from '../../storage/redis';
+import { busEvents } from '../helpers/bus';
 import { eventually, isolatedConfig } from '../helpers/stores';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -154,10 +155,7 @@ describe('collector killed with -9 while spooling', () => {
   });
 
   it('has every event on the live stream, repeated at most within the request cut off by the kill', async () => {
-    const redis = connectRedis(config.redis.url, 'crash-test');
-    const entries = await redis.xrange(config.redis.stream, '-', '+');
-    await redis.quit();
-    const ids = entries.map(([, f]) => (JSON.parse(f[f.indexOf(BUS_EVENT_FIELD) + 1] ?? '{}') as LaneEvent).id);
+    const ids = (await busEvents(config.redis.url, config.redis.stream)).map((e) => e.id);
     expect(new Set(ids)).toEqual(new Set(events.map((e) => e.id)));
     const repeated = ids.filter((id, i) => ids.indexOf(id) !== i);
     const cutOff = new Set((requests[inFlightAtKill ?? -1] ?? []).map((e) => e.id));
