@@ -36,7 +36,7 @@ export interface ChannelRates {
  * One lane's live figures (definitions: ../shared/METRICS.md). `null` = not enough data yet.
  * Every `…Pct` is a percentage 0–100; shares are 0–1; money is whole US dollars.
  */
-export interface LaneSnapshot {
+export interface LaneSnapshot extends OutcomeFigures {
   auction: string;
   sale: string;
   lane: string;
@@ -53,6 +53,8 @@ export interface LaneSnapshot {
   /** onlineBidders vs baseline, in percent (−30 = 30 % below). */
   attendanceChangePct: number | null;
   distinctOnlineBidders: number;
+  /** Accepted bids by channel, sale to date (a retraction takes one back). */
+  bids: ChannelRates;
   bidsPerMin: ChannelRates;
   /** Online accepted bids ÷ all accepted bids, 0–1. */
   onlineBidShare: { saleToDate: number | null; last15Min: number | null };
@@ -61,15 +63,6 @@ export interface LaneSnapshot {
   idleSeconds: number | null;
   timeToFirstBidSec: number | null;
   bidsPerVehicle: number | null;
-  offered: number;
-  sold: number;
-  ifSale: number;
-  noSale: number;
-  unresolved: number;
-  saleThroughPct: number | null;
-  conversionPct: number | null;
-  onlineBuyerPct: number | null;
-  grossSales: number;
   priceToMmrPct: number | null;
   clerkLatencyMs: { p50: number | null; p95: number | null };
   missedOnlineBids: { sale: number; last10Min: number };
@@ -88,8 +81,8 @@ export interface LaneSnapshot {
 /** A lane's figures without its attendance chart: what the history recorder stores each second. */
 export type LaneFigures = Omit<LaneSnapshot, 'attendance'>;
 
-/** Run and bid figures over a set of runs: a sale, a site, or one person's share of a sale. */
-export interface RunFigures {
+/** How the runs of a lane, a person, a sale or a site ended. */
+export interface OutcomeFigures {
   offered: number;
   sold: number;
   ifSale: number;
@@ -99,6 +92,10 @@ export interface RunFigures {
   conversionPct: number | null;
   onlineBuyerPct: number | null;
   grossSales: number;
+}
+
+/** Run and bid figures over a set of runs: a sale, a site, or one person's share of a sale. */
+export interface RunFigures extends OutcomeFigures {
   /** Mean accepted bids per finished run. */
   bidsPerVehicle: number | null;
   /** Accepted bids by channel (counts). */

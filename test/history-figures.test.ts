@@ -24,6 +24,7 @@ const snapshot: LaneSnapshot = {
   attendanceBaseline: 3,
   attendanceChangePct: -4,
   distinctOnlineBidders: 5,
+  bids: { online: 46, floor: 47, proxy: 48 },
   bidsPerMin: { online: 6, floor: 7, proxy: 8 },
   onlineBidShare: { saleToDate: 0.9, last15Min: 0.1 },
   secondsPerVehicle: 11,

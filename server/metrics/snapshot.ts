@@ -48,7 +48,7 @@ export function laneFigures(
   const state = lane.showsOpen ? 'open' : 'closed';
   const { tally } = lane;
   // The lane shows bid share and missed bids with their rolling windows, so it takes the rest.
-  const { bids: _bids, onlineBidShare: _share, missedOnlineBids: _missed, ...outcomes } = runFigures(tally);
+  const { onlineBidShare: _share, missedOnlineBids: _missed, ...outcomes } = runFigures(tally);
 
   return {
     auction: lane.auction,

@@ -34,7 +34,8 @@ export async function dropStores(config: Config): Promise<void> {
   await influx.query(`DROP DATABASE "${config.influx.database}"`);
   await influx.close();
   const redis = connectRedis(config.redis.url, 'lanewatch-test');
-  await redis.del(config.redis.stream, `${config.redis.stream}:events`);
+  // The stream, its event counter and the server's checkpoint of it.
+  await redis.del(config.redis.stream, `${config.redis.stream}:events`, `${config.redis.stream}:checkpoint`);
   await redis.quit();
   fs.rmSync(config.collector.spool.dir, { recursive: true, force: true });
 }
