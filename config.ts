@@ -70,6 +70,9 @@ const envSchema = z.object({
   SIM_AUCTION: z.string().min(1).default('dallas'),
   /** ISO time of the sale's open; defaults to now. */
   SIM_START: z.iso.datetime({ offset: true }).optional(),
+
+  /** JSON file listing the alert channels (Web Push, webhooks) and escalation (see README); without it, Web Push alone. */
+  NOTIFY_CONFIG: z.string().optional(),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -140,12 +143,60 @@ const sourceSchema = z.discriminatedUnion('type', [
 
 const collectorFileSchema = z.object({ sources: z.array(sourceSchema).min(1) }).strict();
 
+const channelSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('webpush'),
+    name: name.default('phones'),
+    /** Who runs this server, for the push services (VAPID `sub`): `mailto:` or an https URL. */
+    subject: z.string().regex(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https:// URL'),
+  }),
+  z.object({
+    type: z.literal('webhook'),
+    name,
+    /** The URL holds the credential (Slack's does), so it comes from the environment. */
+    url: secretRef,
+    /** `slack`: `{ text, blocks }` (Slack, Mattermost, Rocket.Chat); `json`: the notification itself. */
+    format: z.enum(['slack', 'json']).default('json'),
+  }),
+]);
+
+const notifyFileSchema = z
+  .object({
+    channels: z.array(channelSchema).min(1),
+    /** Channels named here get only what nobody acknowledged within `afterMin` (and its resolve). */
+    escalation: z
+      .object({ afterMin: positiveInt, channels: z.array(name).min(1) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 type SourceEntry = z.infer<typeof sourceSchema>;
 /** A configured source with its secrets resolved from the environment. */
 export type SourceConfig =
   | Exclude<SourceEntry, { type: 'websocket' | 'webhook' }>
   | (Omit<Extract<SourceEntry, { type: 'websocket' }>, 'token'> & { token: string | undefined })
   | (Omit<Extract<SourceEntry, { type: 'webhook' }>, 'auth'> & { auth: { scheme: 'bearer' | 'hmac'; secret: string } });
+
+type ChannelEntry = z.infer<typeof channelSchema>;
+/** A configured alert channel with its secrets resolved from the environment. */
+export type ChannelConfig =
+  | Exclude<ChannelEntry, { type: 'webhook' }>
+  | (Extract<ChannelEntry, { type: 'webhook' }> & {
+      url: string;
+    });
+
+export interface NotifyConfig {
+  channels: ChannelConfig[];
+  /** Unacknowledged firing alerts go to these channels after `afterMin`; they get nothing else. */
+  escalation: { afterMin: number; channels: string[] } | undefined;
+}
+
+/** Without NOTIFY_CONFIG: every subscribed phone, nothing else. */
+const DEFAULT_NOTIFY: NotifyConfig = {
+  channels: [{ type: 'webpush', name: 'phones', subject: 'mailto:lanewatch@localhost' }],
+  escalation: undefined,
+};
 
 export interface CollectorConfig {
   port: number;
@@ -162,6 +213,7 @@ export interface Config {
   server: { port: number; staleAfterSec: number; lateEventSec: number; checkpointEverySec: number };
   collector: CollectorConfig;
   simulator: SimulatorConfig;
+  notify: NotifyConfig;
 }
 
 export class ConfigError extends Error {
@@ -216,6 +268,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       auction: e.SIM_AUCTION,
       start: e.SIM_START === undefined ? undefined : Date.parse(e.SIM_START),
     },
+    notify: e.NOTIFY_CONFIG === undefined ? DEFAULT_NOTIFY : readNotify(e.NOTIFY_CONFIG, env),
   };
 }
 
@@ -246,6 +299,48 @@ function readSources(file: string, env: Record<string, string | undefined>): Sou
     }
     return source;
   });
+}
+
+function readNotify(file: string, env: Record<string, string | undefined>): NotifyConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`NOTIFY_CONFIG: cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const parsed = notifyFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid notify config ${file} — ${problems.join('; ')}`);
+  }
+  const { channels, escalation } = parsed.data;
+  const names = new Set<string>();
+  channels.forEach((channel, i) => {
+    if (names.has(channel.name)) throw new ConfigError(`${file}: channels.${i}.name: ${channel.name} is used twice`);
+    names.add(channel.name);
+  });
+  // Subscriptions are one list per deployment, so a second Web Push channel would reach the same phones.
+  if (channels.filter((c) => c.type === 'webpush').length > 1) {
+    throw new ConfigError(`${file}: channels: at most one webpush channel`);
+  }
+  escalation?.channels.forEach((channel, i) => {
+    if (!names.has(channel)) throw new ConfigError(`${file}: escalation.channels.${i}: no channel named ${channel}`);
+  });
+  if (escalation && channels.every((c) => escalation.channels.includes(c.name))) {
+    throw new ConfigError(`${file}: escalation.channels: at least one channel must be left for first notices`);
+  }
+  return {
+    channels: channels.map((channel, i) => {
+      if (channel.type !== 'webhook') return channel;
+      const value = env[channel.url.slice('env:'.length)];
+      if (!value) throw new ConfigError(`${file}: channels.${i}.url: ${channel.url.slice(4)} is not set`);
+      if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+        throw new ConfigError(`${file}: channels.${i}.url: ${channel.url.slice(4)} is not an http(s) URL`);
+      }
+      return { ...channel, url: value };
+    }),
+    escalation,
+  };
 }
 
 // An exported-but-empty variable (`FOO=`) means "not set", as in most shells' intent.
