@@ -73,6 +73,8 @@ const envSchema = z.object({
 
   /** JSON file listing the alert channels (Web Push, webhooks) and escalation (see README); without it, Web Push alone. */
   NOTIFY_CONFIG: z.string().optional(),
+  /** JSON file of alert thresholds (see alerts/rules.json); managers can change them later through the API. */
+  ALERT_RULES: z.string().optional(),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -214,6 +216,7 @@ export interface Config {
   collector: CollectorConfig;
   simulator: SimulatorConfig;
   notify: NotifyConfig;
+  alerts: { rulesFile: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -269,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       start: e.SIM_START === undefined ? undefined : Date.parse(e.SIM_START),
     },
     notify: e.NOTIFY_CONFIG === undefined ? DEFAULT_NOTIFY : readNotify(e.NOTIFY_CONFIG, env),
+    alerts: { rulesFile: e.ALERT_RULES },
   };
 }
 

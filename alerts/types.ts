@@ -16,15 +16,7 @@ export type AlertRule =
 /** What the alert is about: one lane, a whole sale, or one feed connection. */
 export type AlertScope = 'lane' | 'sale' | 'source';
 
-export type AlertState =
-  | 'warmup'
-  | 'ok'
-  | 'pending'
-  | 'firing'
-  | 'recovering'
-  | 'resolved'
-  | 'suppressed'
-  | 'flapping';
+export type AlertState = 'warmup' | 'ok' | 'pending' | 'firing' | 'recovering' | 'resolved' | 'suppressed' | 'flapping';
 
 export type Severity = 'critical' | 'warning';
 

@@ -57,8 +57,9 @@ export class LiveFeed {
       const view = this.board.view(sale);
       if (!view) continue;
       const changed = this.changedLanes(sale, view.lanes);
-      if (changed.length > 0) this.namespace.to(room).emit('lanes', changed);
-      this.namespace.to(room).emit('sale', view.totals);
+      // Every node has the same figures and sends them to its own screens only.
+      if (changed.length > 0) this.namespace.local.to(room).emit('lanes', changed);
+      this.namespace.local.to(room).emit('sale', view.totals);
     }
     this.forgetUnwatched();
   }

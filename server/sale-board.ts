@@ -1,6 +1,6 @@
 import type { LaneEvent } from '../collector/events';
 import { EventClock } from './clock';
-import { advance, createEngine, ingest, type EngineOptions, type EngineState } from './metrics/engine';
+import { advance, createEngine, ingest, type EngineOptions, type EngineState, type SaleState } from './metrics/engine';
 import { restoreEngine, serializeEngine } from './metrics/persist';
 import { laneFigures, saleInfo, saleLanes, saleTotals, type SnapshotOptions } from './metrics/snapshot';
 import { saleSummary, siteSummary } from './metrics/summary';
@@ -64,6 +64,11 @@ export class SaleBoard {
       samples.push({ sale: sale.sale, now, lanes });
     }
     return samples;
+  }
+
+  /** Every sale's engine state with its event-time now: what the alert rules evaluate. */
+  saleStates(): { sale: SaleState; now: number }[] {
+    return [...this.engine.sales.values()].map((sale) => ({ sale, now: this.clock.now(sale.sale) }));
   }
 
   /** Sales known, newest first. */

@@ -1,13 +1,19 @@
 import { createServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { Config } from '../config';
 import { connectInflux, type InfluxStore } from '../storage/influxdb';
 import { connectRedis } from '../storage/redis';
+import { DEFAULT_ALERT_CONFIG, loadAlertConfig } from '../alerts/config';
+import { createDelivery } from '../alerts/delivery';
+import { AlertDesk } from './alert-desk';
+import { alertSocketActions } from './alert-socket';
 import { createApp } from './app';
 import { BusConsumer, STREAM_START } from './bus';
 import { CheckpointStore } from './checkpoint';
+import { InfluxAlertHistory } from './history/alerts';
 import { historyFigures } from './history/figures';
 import { HistoryRecorder, type HistoryPoint } from './history/recorder';
 import { LiveFeed } from './live';
@@ -17,6 +23,7 @@ import { SaleBoard } from './sale-board';
 export interface RunningServer {
   port: number;
   board: SaleBoard;
+  alerts: AlertDesk;
   stop(): Promise<void>;
 }
 
@@ -51,6 +58,31 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   );
   const recorder = new HistoryRecorder(() => influx, log);
 
+  // Socket.io rooms span every server node through Redis; lane updates stay node-local (each node
+  // has the same figures), alerts go to every screen from the one node that evaluates them.
+  const socketPub = connectRedis(config.redis.url, 'lanewatch-server-socket-pub', log);
+  const socketSub = socketPub.duplicate();
+  const delivery = createDelivery(config.notify, redis, log, config.redis.stream);
+  // The desk announces through socket.io, which needs the app, which needs the desk.
+  const screens: { io?: Server } = {};
+  const desk = new AlertDesk(redis, {
+    prefix: config.redis.stream,
+    config: config.alerts.rulesFile ? loadAlertConfig(config.alerts.rulesFile) : DEFAULT_ALERT_CONFIG,
+    async announce(transition) {
+      await delivery.queue.enqueue(transition);
+      screens.io?.of('/live').emit('alert', transition);
+    },
+    async acknowledged(alert) {
+      await delivery.queue.acknowledge(alert);
+      // Not a transition: the same state and number, now with who acknowledged it.
+      screens.io
+        ?.of('/live')
+        .emit('alert', { alert, from: alert.state, to: alert.state, at: alert.acknowledgedAt ?? alert.since });
+    },
+    history: new InfluxAlertHistory(() => influx, log),
+    log,
+  });
+
   const app = createApp(
     board,
     {
@@ -59,10 +91,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       streamLagMs: () => bus.lagMs(),
     },
     () => influx,
+    { desk, push: delivery.routes },
   );
   const http = createServer(app);
-  const io = new Server(http, { serveClient: false });
+  const io = new Server(http, {
+    serveClient: false,
+    adapter: createAdapter(socketPub, socketSub, { key: `${config.redis.stream}:socket.io` }),
+  });
+  screens.io = io;
   const live = new LiveFeed(io, board, log);
+  alertSocketActions(io.of('/live'), desk);
 
   let savedPosition = resumeFrom;
   const checkpoint = async () => {
@@ -80,10 +118,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
   const stopping = new AbortController();
   const consuming = bus.run(resumeFrom, stopping.signal);
+  let evaluating: Promise<void> | undefined;
   const everySecond = setInterval(() => {
     board.tick();
     recorder.record(historyPoints(board.sample()));
+    // A round that outlasts the second (Redis slow) is not stacked on.
+    evaluating ??= desk
+      .tick(board.saleStates())
+      .catch((error: unknown) => log.warn({ err: error }, 'alert evaluation failed'))
+      .finally(() => (evaluating = undefined));
   }, 1000);
+  delivery.dispatcher.start();
   const checkpointing = setInterval(() => void checkpoint(), config.server.checkpointEverySec * 1000);
   live.start();
   await new Promise<void>((resolve, reject) => {
@@ -96,18 +141,22 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   return {
     port,
     board,
+    alerts: desk,
     async stop() {
       stopping.abort();
       clearInterval(everySecond);
       clearInterval(checkpointing);
       live.stop();
+      await evaluating;
+      await desk.stop();
+      await delivery.dispatcher.stop();
       await io.close();
       busConnection.disconnect();
       await consuming;
       await checkpoint();
       await influxReady;
       await recorder.close();
-      await Promise.allSettled([redis.quit(), influx?.close()]);
+      await Promise.allSettled([redis.quit(), socketPub.quit(), socketSub.quit(), influx?.close()]);
     },
   };
 }

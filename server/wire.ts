@@ -3,6 +3,7 @@
  * socket.io event maps of the `/live` namespace (../shared/API.md). Types only — the UI imports
  * this file with `import type`, so server and UI cannot drift.
  */
+import type { AlertTransition } from '../alerts/types';
 
 export interface CurrentRun {
   run: number;
@@ -202,9 +203,18 @@ export interface ServerToClientEvents {
   lanes: (lanes: LaneSnapshot[]) => void;
   /** Sale totals of the watched sale, ≤ 1/s. */
   sale: (totals: SaleTotals) => void;
+  /** Every alert transition of every sale, to every screen, as it happens. */
+  alert: (transition: AlertTransition) => void;
 }
 
 export interface ClientToServerEvents {
+  ackAlert: (request: { key: string; by: string }, ack: (reply: Ack<unknown>) => void) => void;
+  snoozeAlert: (request: { key: string; by: string; minutes: number }, ack: (reply: Ack<unknown>) => void) => void;
+  /** Silences a sale's lane and/or rule (all of the sale when neither is given) for `minutes`. */
+  silenceAlerts: (
+    request: { sale: string; lane?: string; rule?: string; minutes: number; by: string },
+    ack: (reply: Ack<unknown>) => void,
+  ) => void;
   /** Safe to repeat (clients re-send it on every reconnect); each call answers with the full picture. */
   watch: (request: WatchRequest, ack: (reply: Ack<WatchRequest>) => void) => void;
 }

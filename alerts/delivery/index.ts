@@ -22,15 +22,20 @@ export interface Delivery {
   routes: Router;
 }
 
-export function createDelivery(config: NotifyConfig, redis: Redis, log: Logger): Delivery {
-  const push = new PushStore(redis);
+/** `prefix` roots the Redis keys (queue, lease, subscriptions), so two installations can share a Redis. */
+export function createDelivery(config: NotifyConfig, redis: Redis, log: Logger, prefix = 'lanewatch'): Delivery {
+  const push = new PushStore(redis, `${prefix}:push`);
   const policy = {
     ...DEFAULT_POLICY,
     escalateAfterMs: config.escalation === undefined ? undefined : config.escalation.afterMin * 60_000,
   };
   return {
-    queue: new DeliveryQueue(redis),
-    dispatcher: new DeliveryDispatcher(redis, buildNotifiers(config, { push }), { policy, log }),
+    queue: new DeliveryQueue(redis, `${prefix}:delivery`),
+    dispatcher: new DeliveryDispatcher(redis, buildNotifiers(config, { push }), {
+      policy,
+      log,
+      prefix: `${prefix}:delivery`,
+    }),
     push,
     routes: pushRoutes(push),
   };

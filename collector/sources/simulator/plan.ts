@@ -77,7 +77,13 @@ export interface SalePlan {
   collapseTo: number;
 }
 
-export function planSale(config: SimulatorConfig): SalePlan {
+/**
+ * `incidents: false` plans the same sale without its scripted incidents — every other draw is
+ * unchanged — as a clean control for detectors.
+ */
+export type SaleOptions = SimulatorConfig & { incidents?: boolean };
+
+export function planSale(config: SaleOptions): SalePlan {
   if (!Number.isInteger(config.lanes) || config.lanes < 1) {
     throw new RangeError(`lanes must be an integer ≥ 1 (got ${config.lanes})`);
   }
@@ -133,7 +139,7 @@ export function planSale(config: SimulatorConfig): SalePlan {
     year: new Date(start).getUTCFullYear(),
     lanes,
     sources,
-    incidents,
+    incidents: config.incidents === false ? [] : incidents,
     collapseTo: rng.uniform(0.25, 0.35),
   };
 }

@@ -2,12 +2,11 @@
  * A whole simulated sale: the plan, and its events as one lazily merged, ts-ordered stream of
  * every lane plus each feed connection's heartbeats, between `sale.opened` and `sale.closed`.
  */
-import type { SimulatorConfig } from '../../../config';
 import type { LaneEvent } from '../../events';
 import { silencedAt, type Incident } from './incidents';
 import { laneEvents } from './lane';
 import { mergeByTs } from './merge';
-import { planSale, type SalePlan, type SourceEventBody } from './plan';
+import { planSale, type SaleOptions, type SalePlan, type SourceEventBody } from './plan';
 
 const HEARTBEAT_EVERY = 5000;
 
@@ -31,7 +30,7 @@ export interface SimulatedSale {
 }
 
 /** Plans a sale from `config` (the seed decides everything; `config.speed` is for playback). */
-export function simulateSale(config: SimulatorConfig): SimulatedSale {
+export function simulateSale(config: SaleOptions): SimulatedSale {
   const plan = planSale(config);
   return {
     auction: plan.auction,
