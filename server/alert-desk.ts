@@ -38,7 +38,8 @@ export interface AlertDeskOptions {
   /** Prefix of the desk's Redis keys (the live stream's name: alerts belong to its events). */
   prefix: string;
   config: AlertConfig;
-  prior?: SeasonalPrior;
+  /** The site's usual attendance shape (it is reloaded as sales end); none yet = recent level alone. */
+  prior(): SeasonalPrior | undefined;
   /** Every transition, at once: the wall (socket.io, all nodes) and the delivery queue. */
   announce(transition: AlertTransition): Promise<void>;
   /** Someone acknowledged a firing alert: reminders stop, and the screens show who. */
@@ -110,7 +111,7 @@ export class AlertDesk {
     const newest = Math.max(...sales.map(({ now }) => now));
     this.mutes = this.mutes.filter((mute) => (mute.silencedUntil ?? mute.snoozedUntil ?? Infinity) > newest - DAY_MS);
     for (const { sale, now } of sales) {
-      const context = { config: this.config, mutes: this.mutes, prior: this.options.prior };
+      const context = { config: this.config, mutes: this.mutes, prior: this.options.prior() };
       transitions.push(...evaluateSale(this.state, saleSample(sale, now, this.config), now, context));
     }
     // Announced before the state is stored: after a crash in between, the same transitions come

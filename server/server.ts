@@ -8,6 +8,7 @@ import { connectInflux, type InfluxStore } from '../storage/influxdb';
 import { connectRedis } from '../storage/redis';
 import { DEFAULT_ALERT_CONFIG, loadAlertConfig } from '../alerts/config';
 import { createDelivery } from '../alerts/delivery';
+import type { SeasonalPrior } from '../alerts/seasonal';
 import { AlertDesk } from './alert-desk';
 import { alertSocketActions } from './alert-socket';
 import { createApp } from './app';
@@ -15,10 +16,13 @@ import { BusConsumer, STREAM_START } from './bus';
 import { CheckpointStore } from './checkpoint';
 import { InfluxAlertHistory } from './history/alerts';
 import { historyFigures } from './history/figures';
+import { loadSeasonalPrior } from './history/prior';
 import { HistoryRecorder, type HistoryPoint } from './history/recorder';
 import { LiveFeed } from './live';
 import { DEFAULT_SNAPSHOT_OPTIONS } from './metrics/snapshot';
 import { SaleBoard } from './sale-board';
+
+const PRIOR_RELOAD_MS = 30 * 60_000;
 
 export interface RunningServer {
   port: number;
@@ -80,8 +84,25 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         .emit('alert', { alert, from: alert.state, to: alert.state, at: alert.acknowledgedAt ?? alert.since });
     },
     history: new InfluxAlertHistory(() => influx, log),
+    prior: () => prior,
     log,
   });
+  // The seasonal prior comes from the history of sales that have ended, so it is reloaded now
+  // and then; until the first load (or without InfluxDB) declines use the recent level alone.
+  let prior: SeasonalPrior | undefined;
+  const reloadPrior = async () => {
+    if (!influx) return;
+    const running = board
+      .sales()
+      .filter((sale) => sale.state === 'open')
+      .map((sale) => sale.sale);
+    prior = await loadSeasonalPrior(influx, running).catch((error: unknown) => {
+      log.warn({ err: error }, 'loading the seasonal prior failed; keeping the one before');
+      return prior;
+    });
+  };
+  void influxReady.then(reloadPrior);
+  const priorReloads = setInterval(() => void reloadPrior(), PRIOR_RELOAD_MS);
 
   const app = createApp(
     board,
@@ -146,6 +167,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       stopping.abort();
       clearInterval(everySecond);
       clearInterval(checkpointing);
+      clearInterval(priorReloads);
       live.stop();
       await evaluating;
       await desk.stop();
