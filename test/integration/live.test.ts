@@ -35,9 +35,10 @@ beforeAll(async () => {
   server = await startServer(config, quietLog);
   collector = await startCollector(config, [{ source: new SimulatorSource(sale, 200) }], quietLog);
   const base = `http://127.0.0.1:${server.port}`;
+  // Every lane has opened (its first events are past the reorder window) before the screen watches.
   await eventually(async () => {
     const sales = (await (await fetch(`${base}/api/sales`)).json()) as SaleInfo[];
-    return sales.some((s) => s.sale === sale.sale) ? true : undefined;
+    return sales.some((s) => s.sale === sale.sale && s.lanes === sale.lanes.length) ? true : undefined;
   });
   client = io(`${base}/live`, { transports: ['websocket'] });
   client.on('lanes', (lanes) => {
