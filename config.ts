@@ -276,20 +276,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
-function readSources(file: string, env: Record<string, string | undefined>): SourceConfig[] {
+/** Reads and validates the JSON file a variable names; a ConfigError says which key is wrong. */
+function readConfigFile<S extends z.ZodType>(variable: string, what: string, file: string, schema: S): z.infer<S> {
   let json: unknown;
   try {
     json = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`COLLECTOR_CONFIG: cannot read ${file}: ${(error as Error).message}`, { cause: error });
+    throw new ConfigError(`${variable}: cannot read ${file}: ${(error as Error).message}`, { cause: error });
   }
-  const parsed = collectorFileSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`Invalid collector config ${file} — ${problems.join('; ')}`);
+    throw new ConfigError(`Invalid ${what} ${file} — ${problems.join('; ')}`);
   }
+  return parsed.data;
+}
+
+function readSources(file: string, env: Record<string, string | undefined>): SourceConfig[] {
+  const { sources } = readConfigFile('COLLECTOR_CONFIG', 'collector config', file, collectorFileSchema);
   const names = new Set<string>();
-  return parsed.data.sources.map((source, i) => {
+  return sources.map((source, i) => {
     if (names.has(source.name)) throw new ConfigError(`${file}: sources.${i}.name: ${source.name} is used twice`);
     names.add(source.name);
     const secret = (ref: string, key: string) => {
@@ -306,18 +312,7 @@ function readSources(file: string, env: Record<string, string | undefined>): Sou
 }
 
 function readNotify(file: string, env: Record<string, string | undefined>): NotifyConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`NOTIFY_CONFIG: cannot read ${file}: ${(error as Error).message}`, { cause: error });
-  }
-  const parsed = notifyFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`Invalid notify config ${file} — ${problems.join('; ')}`);
-  }
-  const { channels, escalation } = parsed.data;
+  const { channels, escalation } = readConfigFile('NOTIFY_CONFIG', 'notify config', file, notifyFileSchema);
   const names = new Set<string>();
   channels.forEach((channel, i) => {
     if (names.has(channel.name)) throw new ConfigError(`${file}: channels.${i}.name: ${channel.name} is used twice`);

@@ -119,19 +119,23 @@ export interface SaleInfo {
   lanes: number;
 }
 
-export interface SaleTotals extends SaleInfo, RunFigures {
-  /** Event time the figures are computed at. */
-  asOf: number;
-  /** Online bidders summed over the open lanes, now. */
+/** What a sale's and a site's totals add to their run figures. */
+export interface CrowdAndQuality {
+  /** Online bidders summed over the open lanes (of a site: of its open sales), now. */
   onlineBidders: number;
-  /** The highest that sum has been this sale. */
+  /** The highest that sum has been (of a site: the highest peak of any of its sales). */
   onlineBiddersPeak: number;
-  /** That sum's time-weighted mean from the sale's opening to its close (or now). */
+  /** That sum's time-weighted mean over the open time (of a site: over all its sales' open time). */
   onlineBiddersAverage: number | null;
   blockErrors: number;
   blockErrorsPer100: number | null;
   feedGaps: number;
   lateEvents: number;
+}
+
+export interface SaleTotals extends SaleInfo, RunFigures, CrowdAndQuality {
+  /** Event time the figures are computed at. */
+  asOf: number;
   staleLanes: number;
 }
 
@@ -167,20 +171,10 @@ export interface SaleSummary extends SaleTotals {
 }
 
 /** `GET /api/auctions/:auction/summary`: the site's sales rolled up. */
-export interface SiteSummary extends RunFigures {
+export interface SiteSummary extends RunFigures, CrowdAndQuality {
   auction: string;
   sales: number;
   openSales: number;
-  /** Online bidders summed over the site's open sales, now. */
-  onlineBidders: number;
-  /** The highest peak of any of its sales. */
-  onlineBiddersPeak: number;
-  /** Time-weighted mean over all its sales' open time. */
-  onlineBiddersAverage: number | null;
-  blockErrors: number;
-  blockErrorsPer100: number | null;
-  feedGaps: number;
-  lateEvents: number;
 }
 
 export interface Health {

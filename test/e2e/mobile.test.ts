@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page, type Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushPayload } from '../../alerts/notify/webpush';
@@ -18,22 +17,11 @@ import { startCollector, type RunningCollector } from '../../collector/collector
 import { SimulatorSource, simulateSale, type SimulatedSale } from '../../collector/sources/simulator';
 import { startServer, type RunningServer } from '../../server/server';
 import { T0, alert } from '../helpers/delivery';
+import { CHROMIUM, OUTPUT, requireBuiltUi } from '../helpers/browser';
 import { dropStores, eventually, isolatedConfig, quietLog } from '../helpers/stores';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const OUTPUT = path.join(ROOT, 'test-output');
 const PHONE = { width: 390, height: 844 };
 const PHONE_CONTEXT = { viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
-const CHROMIUM = {
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-  ],
-};
 const MANAGER = 'Dana Reyes';
 
 // Two sites' sales at once, so two lanes' attendance collapses: one alert to acknowledge, one to
@@ -58,9 +46,7 @@ let page: Page;
 let base: string;
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(ROOT, 'ui/dist/m/index.html'))) {
-    throw new Error('ui/dist/m is missing: `npm test` builds it first (scripts/bootstrap.sh)');
-  }
+  requireBuiltUi('m/index.html');
   server = await startServer(config, quietLog);
   base = `http://127.0.0.1:${server.port}`;
   browser = await chromium.launch(CHROMIUM);

@@ -4,16 +4,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../collector/collector';
 import { SimulatorSource, simulateSale } from '../../collector/sources/simulator';
 import { startServer, type RunningServer } from '../../server/server';
+import { CHROMIUM, OUTPUT, requireBuiltUi } from '../helpers/browser';
 import { dropStores, eventually, isolatedConfig, quietLog } from '../helpers/stores';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const OUTPUT = path.join(ROOT, 'test-output');
 const LANES = 8;
 const SPEED = 30;
 
@@ -33,21 +31,10 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(ROOT, 'ui/dist/index.html'))) {
-    throw new Error('ui/dist is missing: `npm test` builds it first (scripts/bootstrap.sh)');
-  }
+  requireBuiltUi('index.html');
   server = await startServer(config, quietLog);
   collector = await startCollector(config, [{ source: new SimulatorSource(sale, SPEED) }], quietLog);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await chromium.launch(CHROMIUM);
   page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
   await page.goto(`http://127.0.0.1:${server.port}/`);
 }, 60_000);
