@@ -181,6 +181,23 @@ describe('alerts, end to end on two nodes', () => {
     expect(alerts.map((a) => a.key)).toContain(declineFiring()?.alert.key);
   });
 
+  it('takes the same actions over socket.io, answered through the acknowledgement', async () => {
+    const screen = screens[liveScreen()];
+    const key = declineFiring()?.alert.key ?? '';
+    const snoozed = await new Promise<unknown>((resolve) =>
+      screen?.emit('snoozeAlert', { key, by: 'Sam', minutes: 5 }, resolve),
+    );
+    expect(snoozed).toMatchObject({ ok: true, data: { key, snoozedUntil: expect.any(Number) } });
+    const refused = await new Promise<unknown>((resolve) =>
+      screen?.emit('silenceAlerts', { sale: sale.sale, minutes: 30 } as never, resolve),
+    );
+    expect(refused).toMatchObject({ ok: false, error: expect.stringMatching(/^by: /) });
+    const silenced = await new Promise<unknown>((resolve) =>
+      screen?.emit('silenceAlerts', { sale: sale.sale, lane: collapse?.lane, minutes: 30, by: 'Sam' }, resolve),
+    );
+    expect(silenced).toMatchObject({ ok: true, data: { sale: sale.sale, lane: collapse?.lane } });
+  });
+
   it('rejects an action without its author, and an unknown state filter', async () => {
     const base = `http://127.0.0.1:${nodes[liveScreen()]?.port}/api`;
     const ack = await fetch(`${base}/alerts/x/ack`, {
