@@ -1,22 +1,36 @@
 /**
  * The alert vocabulary shared by the rule engine, its state store, the notifiers and the screens
- * (../shared/METRICS.md §Alerts). Types only.
+ * (../shared/METRICS.md §Alerts). Types, and the two lists the API validates against.
  */
 
-export type AlertRule =
-  | 'attendance.decline'
-  | 'feed.stale'
-  | 'lane.stalled'
-  | 'clerk.slow'
-  | 'bids.missed'
-  | 'pace.fast'
-  | 'stream.lagging'
-  | 'online.silent';
+export const ALERT_RULES = [
+  'attendance.decline',
+  'feed.stale',
+  'lane.stalled',
+  'clerk.slow',
+  'bids.missed',
+  'pace.fast',
+  'stream.lagging',
+  'online.silent',
+] as const;
+
+export type AlertRule = (typeof ALERT_RULES)[number];
 
 /** What the alert is about: one lane, a whole sale, or one feed connection. */
 export type AlertScope = 'lane' | 'sale' | 'source';
 
-export type AlertState = 'warmup' | 'ok' | 'pending' | 'firing' | 'recovering' | 'resolved' | 'suppressed' | 'flapping';
+export const ALERT_STATES = [
+  'warmup',
+  'ok',
+  'pending',
+  'firing',
+  'recovering',
+  'resolved',
+  'suppressed',
+  'flapping',
+] as const;
+
+export type AlertState = (typeof ALERT_STATES)[number];
 
 export type Severity = 'critical' | 'warning';
 

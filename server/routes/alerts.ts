@@ -1,28 +1,10 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
+import { ALERT_RULES, ALERT_STATES } from '../../alerts/types';
 import type { ActionResult, AlertDesk } from '../alert-desk';
 
-const ALERT_RULES = [
-  'attendance.decline',
-  'feed.stale',
-  'lane.stalled',
-  'clerk.slow',
-  'bids.missed',
-  'pace.fast',
-  'stream.lagging',
-  'online.silent',
-] as const;
-const ALERT_STATES = [
-  'warmup',
-  'ok',
-  'pending',
-  'firing',
-  'recovering',
-  'resolved',
-  'suppressed',
-  'flapping',
-  'acknowledged',
-] as const;
+/** `acknowledged` = firing and acknowledged: a filter, not a state of its own. */
+const STATE_FILTERS = [...ALERT_STATES, 'acknowledged'] as const;
 
 const who = z.string().trim().min(1).max(100);
 /** Every action names who did it: it is recorded with the alert history. */
@@ -58,9 +40,9 @@ export const actionBodies = {
 export function alertRoutes(desk: AlertDesk): Router {
   const router = Router();
   router.get('/alerts', (req, res) => {
-    const state = z.enum(ALERT_STATES).optional().safeParse(req.query.state);
+    const state = z.enum(STATE_FILTERS).optional().safeParse(req.query.state);
     if (!state.success) {
-      res.status(400).json({ error: `state must be one of ${ALERT_STATES.join(', ')}` });
+      res.status(400).json({ error: `state must be one of ${STATE_FILTERS.join(', ')}` });
       return;
     }
     const sale = typeof req.query.sale === 'string' ? req.query.sale : undefined;

@@ -87,7 +87,6 @@ afterAll(async () => {
   await collector?.stop();
   await server?.kill('SIGKILL');
   await restarted?.kill('SIGTERM');
-  await redis.del(CHECKPOINT_KEY);
   await redis.quit();
   await dropStores(config);
 });
