@@ -61,6 +61,14 @@ const envSchema = z.object({
   LATE_EVENT_SEC: z.coerce.number().min(0).max(300).default(2),
   /** How often the server saves its figures to Redis, so a restart resumes instead of replaying. */
   CHECKPOINT_EVERY_SEC: positiveInt.default(5),
+  /**
+   * A sale no event has touched for this long leaves the server's memory (and its checkpoint and
+   * alert state); its final summary stays in InfluxDB. Bounds memory on a server that runs for weeks.
+   */
+  SALE_RETIRE_AFTER_MIN: z.coerce
+    .number()
+    .positive()
+    .default(24 * 60),
 
   SIM_SEED: z.coerce.number().int().default(1),
   SIM_LANES: z.coerce.number().int().min(1).max(64).default(8),
@@ -212,7 +220,13 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   influx: InfluxConfig;
   redis: RedisConfig;
-  server: { port: number; staleAfterSec: number; lateEventSec: number; checkpointEverySec: number };
+  server: {
+    port: number;
+    staleAfterSec: number;
+    lateEventSec: number;
+    checkpointEverySec: number;
+    retireSaleAfterMs: number;
+  };
   collector: CollectorConfig;
   simulator: SimulatorConfig;
   notify: NotifyConfig;
@@ -252,6 +266,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       staleAfterSec: e.STALE_AFTER_SEC,
       lateEventSec: e.LATE_EVENT_SEC,
       checkpointEverySec: e.CHECKPOINT_EVERY_SEC,
+      retireSaleAfterMs: e.SALE_RETIRE_AFTER_MIN * 60_000,
     },
     collector: {
       port: e.COLLECTOR_PORT,

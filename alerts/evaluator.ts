@@ -111,9 +111,19 @@ export function currentAlerts(state: AlertsState, sale?: string): Alert[] {
   return watches.flatMap((watch) => allKeys(watch).map(snapshot));
 }
 
-/** Drops a sale's keys once it is closed and its last transitions are delivered: bounds the state. */
-export function forgetSale(state: AlertsState, sale: string): void {
-  delete state.sales[sale];
+/**
+ * Drops the keys of every sale that is no longer evaluated (`evaluated` lacks it: the server
+ * retired it) and whose keys have not changed since `before` (event time); returns the sales
+ * dropped. The second condition keeps a sale a node has not yet read back after a restart.
+ */
+export function forgetRetiredSales(state: AlertsState, evaluated: ReadonlySet<string>, before: number): string[] {
+  const forgotten: string[] = [];
+  for (const [sale, watch] of Object.entries(state.sales)) {
+    if (evaluated.has(sale) || allKeys(watch).some((key) => key.since >= before)) continue;
+    delete state.sales[sale];
+    forgotten.push(sale);
+  }
+  return forgotten;
 }
 
 export function serializeAlerts(state: AlertsState): string {

@@ -8,6 +8,7 @@ import {
   createAlertsState,
   currentAlerts,
   evaluateSale,
+  forgetRetiredSales,
   restoreAlerts,
   serializeAlerts,
   type AlertsState,
@@ -47,6 +48,8 @@ export interface AlertDeskOptions {
   history: AlertHistoryRecorder;
   log: Logger;
   leaseTtlMs?: number;
+  /** The server retires a sale this long after its last event; its alerts go a while after. */
+  retireSaleAfterMs: number;
 }
 
 interface SharedState {
@@ -114,6 +117,9 @@ export class AlertDesk {
       const context = { config: this.config, mutes: this.mutes, prior: this.options.prior() };
       transitions.push(...evaluateSale(this.state, saleSample(sale, now, this.config), now, context));
     }
+    const evaluated = new Set(sales.map(({ sale }) => sale.sale));
+    const forgotten = forgetRetiredSales(this.state, evaluated, Date.now() - this.options.retireSaleAfterMs);
+    if (forgotten.length > 0) this.options.log.info({ sales: forgotten }, 'forgot the alerts of retired sales');
     // Announced before the state is stored: after a crash in between, the same transitions come
     // again with the same numbers, which the delivery queue takes once.
     for (const transition of transitions) await this.options.announce(transition);

@@ -14,6 +14,10 @@ export class EventClock {
     if (!known || latestTs > known.ts) this.latest.set(sale, { ts: latestTs, seenAt: this.wallNow() });
   }
 
+  forget(sale: string): void {
+    this.latest.delete(sale);
+  }
+
   now(sale: string): number {
     const known = this.latest.get(sale);
     return known ? known.ts + (this.wallNow() - known.seenAt) : this.wallNow();

@@ -1,6 +1,14 @@
 import type { LaneEvent } from '../collector/events';
 import { EventClock } from './clock';
-import { advance, createEngine, ingest, type EngineOptions, type EngineState, type SaleState } from './metrics/engine';
+import {
+  advance,
+  createEngine,
+  ingest,
+  retireSale,
+  type EngineOptions,
+  type EngineState,
+  type SaleState,
+} from './metrics/engine';
 import { restoreEngine, serializeEngine } from './metrics/persist';
 import { laneFigures, saleInfo, saleLanes, saleTotals, type SnapshotOptions } from './metrics/snapshot';
 import { saleSummary, siteSummary } from './metrics/summary';
@@ -11,13 +19,20 @@ export interface SaleView {
   totals: SaleTotals;
 }
 
+/** Retired sale ids remembered to drop their stragglers; older ones are forgotten first. */
+const RETIRED_REMEMBERED = 10_000;
+
 /** The live figures of every sale: the engine plus the clock that says what "now" is per sale. */
 export class SaleBoard {
   private engine: EngineState;
   private readonly sampledClosed = new Set<string>();
+  private readonly retired = new Set<string>();
+  /** Events that came for a sale after it was retired, dropped. */
+  lateForRetiredSale = 0;
 
   constructor(
-    private readonly options: SnapshotOptions,
+    /** What the figures are computed with (staleness limit, baseline and chart windows). */
+    readonly options: SnapshotOptions,
     private readonly clock = new EventClock(),
     engineOptions: Partial<EngineOptions> = {},
   ) {
@@ -26,6 +41,11 @@ export class SaleBoard {
 
   /** Takes one event off the bus; it is applied once its sale's reorder window has passed it. */
   apply(event: LaneEvent): void {
+    // A straggler (an if-sale answer days later) must not start the sale again as a fragment.
+    if (this.retired.has(event.sale)) {
+      this.lateForRetiredSale++;
+      return;
+    }
     if (!ingest(this.engine, event)) return;
     const sale = this.engine.sales.get(event.sale);
     if (sale) this.clock.observe(sale.sale, sale.latestTs);
@@ -37,6 +57,26 @@ export class SaleBoard {
    */
   tick(): void {
     advance(this.engine, (sale) => this.clock.now(sale));
+  }
+
+  /**
+   * Retires every sale no event has touched for `idleMs` by its clock — a closed sale a day later,
+   * or one whose feed died and never closed it — and returns each one's final summary, to be kept
+   * elsewhere. The server calls it on its tick; memory then stays bounded however long it runs.
+   */
+  retireIdle(idleMs: number): SaleSummary[] {
+    const summaries: SaleSummary[] = [];
+    for (const sale of [...this.engine.sales.values()]) {
+      const now = this.clock.now(sale.sale);
+      if (now - sale.latestTs < idleMs) continue;
+      summaries.push(saleSummary(sale, now, this.options));
+      retireSale(this.engine, sale.sale);
+      this.clock.forget(sale.sale);
+      this.sampledClosed.delete(sale.sale);
+      this.retired.add(sale.sale);
+      if (this.retired.size > RETIRED_REMEMBERED) this.retired.delete(this.retired.values().next().value as string);
+    }
+    return summaries;
   }
 
   /** The whole engine state as text, for a restart checkpoint. */
@@ -69,6 +109,12 @@ export class SaleBoard {
   /** Every sale's engine state with its event-time now: what the alert rules evaluate. */
   saleStates(): { sale: SaleState; now: number }[] {
     return [...this.engine.sales.values()].map((sale) => ({ sale, now: this.clock.now(sale.sale) }));
+  }
+
+  /** One sale's engine state with its event-time now (read only): what the wall display's feed reads. */
+  saleState(saleId: string): { sale: SaleState; now: number } | undefined {
+    const sale = this.engine.sales.get(saleId);
+    return sale && { sale, now: this.clock.now(saleId) };
   }
 
   /** Sales known, newest first. */

@@ -18,6 +18,7 @@ import { InfluxAlertHistory } from './history/alerts';
 import { historyFigures } from './history/figures';
 import { loadSeasonalPrior } from './history/prior';
 import { HistoryRecorder, type HistoryPoint } from './history/recorder';
+import { archiveSummaries } from './history/summaries';
 import { LiveFeed } from './live';
 import { DEFAULT_SNAPSHOT_OPTIONS } from './metrics/snapshot';
 import { SaleBoard } from './sale-board';
@@ -86,6 +87,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     history: new InfluxAlertHistory(() => influx, log),
     prior: () => prior,
     log,
+    retireSaleAfterMs: config.server.retireSaleAfterMs,
   });
   // The seasonal prior comes from the history of sales that have ended, so it is reloaded now
   // and then; until the first load (or without InfluxDB) declines use the recent level alone.
@@ -137,11 +139,25 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }
   };
 
+  const retireIdleSales = () => {
+    const summaries = board.retireIdle(config.server.retireSaleAfterMs);
+    if (summaries.length === 0) return;
+    log.info({ sales: summaries.map((summary) => summary.sale) }, 'retired idle sales from memory');
+    if (!influx) {
+      log.warn('InfluxDB not connected: the retired sales keep no summary');
+      return;
+    }
+    archiveSummaries(influx, summaries).catch((error: unknown) =>
+      log.warn({ err: error }, 'archiving retired sale summaries failed'),
+    );
+  };
+
   const stopping = new AbortController();
   const consuming = bus.run(resumeFrom, stopping.signal);
   let evaluating: Promise<void> | undefined;
   const everySecond = setInterval(() => {
     board.tick();
+    retireIdleSales();
     recorder.record(historyPoints(board.sample()));
     // A round that outlasts the second (Redis slow) is not stacked on.
     evaluating ??= desk

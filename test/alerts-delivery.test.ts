@@ -59,42 +59,47 @@ async function runFromTo(fromSec: number, toSec: number, stepSec = 5): Promise<v
 }
 
 describe('grouping per sale', () => {
-  it('sends three lanes that fire within 5 s as one message, 5 s after the first', async () => {
+  it('sends the first news of a sale at once, and what follows within 5 s as one message when they are over', async () => {
     await at(0, fire(alert('1')));
+    expect(phones.log).toEqual(['0: firing:1']);
     await at(2, fire(alert('2')));
     await at(4, fire(alert('3')));
     await at(4.999);
-    expect(phones.log).toEqual([]);
+    expect(phones.log).toEqual(['0: firing:1']);
     await at(5);
-    expect(phones.log).toEqual(['5: firing:1 firing:2 firing:3']);
-    expect(phones.sent[0]?.items.map((item) => item.idempotencyKey)).toEqual([
-      'attendance.decline|dallas|sale-42|1#2',
+    expect(phones.log).toEqual(['0: firing:1', '5: firing:2 firing:3']);
+    expect(phones.sent[1]?.items.map((item) => item.idempotencyKey)).toEqual([
       'attendance.decline|dallas|sale-42|2#2',
       'attendance.decline|dallas|sale-42|3#2',
     ]);
   });
 
-  it('starts a new group after the window, and keeps sales apart', async () => {
+  it('sends lanes that fire in the same pass as one message', async () => {
+    await at(0, fire(alert('1')), fire(alert('2')), fire(alert('3')));
+    expect(phones.log).toEqual(['0: firing:1 firing:2 firing:3']);
+  });
+
+  it('sends at once again once the sale has been quiet for 5 s, and keeps sales apart', async () => {
     await at(0, fire(alert('1')), fire(alert('1', { sale: 'sale-43' })));
     await runFromTo(1, 5, 1);
     await at(6, fire(alert('2')));
     await runFromTo(7, 12, 1);
-    expect(phones.log).toEqual(['5: firing:1', '5: firing:1', '11: firing:2']);
+    expect(phones.log).toEqual(['0: firing:1', '0: firing:1', '6: firing:2']);
     expect(phones.sent.map((n) => n.sale)).toEqual(['sale-42', 'sale-43', 'sale-42']);
   });
 
   it('marks a message critical when any alert in it is', async () => {
     const saleDecline = alert('1', { scope: 'sale', severity: 'critical' });
     await at(0, fire(alert('2')), fire(saleDecline));
-    await at(5);
     expect(phones.sent.map((n) => n.severity)).toEqual(['critical']);
   });
 
   it('sends nothing for a firing that resolves before its message went out', async () => {
-    await at(0, fire(alert('1')), fire(alert('2')));
+    await at(0, fire(alert('3')));
+    await at(1, fire(alert('1')), fire(alert('2')));
     await at(3, resolve(alert('1')));
     await runFromTo(5, 120);
-    expect(phones.log).toEqual(['5: firing:2']);
+    expect(phones.log).toEqual(['0: firing:3', '5: firing:2']);
   });
 });
 
@@ -102,7 +107,7 @@ describe('reminders', () => {
   it('re-sends every 10 min while nobody acknowledges, 3 times at most', async () => {
     await at(0, fire(alert('1')));
     await runFromTo(5, 90 * 60, 30);
-    expect(phones.log).toEqual(['5: firing:1', '605: reminder:1', '1205: reminder:1', '1805: reminder:1']);
+    expect(phones.log).toEqual(['0: firing:1', '605: reminder:1', '1205: reminder:1', '1805: reminder:1']);
     expect(phones.sent.map((n) => n.items[0]?.reminder)).toEqual([undefined, 1, 2, 3]);
   });
 
@@ -112,7 +117,7 @@ describe('reminders', () => {
     await runFromTo(5, 12 * 60, 30);
     await queue.acknowledge(fired.alert);
     await runFromTo(12 * 60, 90 * 60, 30);
-    expect(phones.log).toEqual(['5: firing:1', '605: reminder:1']);
+    expect(phones.log).toEqual(['0: firing:1', '605: reminder:1']);
   });
 
   it('stops re-sending when the alert resolves, and says so once', async () => {
@@ -120,7 +125,7 @@ describe('reminders', () => {
     await runFromTo(5, 15 * 60, 30);
     await at(15 * 60, resolve(alert('1')));
     await runFromTo(15 * 60 + 5, 90 * 60, 30);
-    expect(phones.log).toEqual(['5: firing:1', '605: reminder:1', '905: resolved:1']);
+    expect(phones.log).toEqual(['0: firing:1', '605: reminder:1', '900: resolved:1']);
   });
 });
 
@@ -133,7 +138,7 @@ describe('never more than once a minute per key', () => {
     await runFromTo(22, 69, 1);
     await at(70, fire(alert('1'), 6));
     await runFromTo(71, 200, 1);
-    expect(phones.log).toEqual(['5: firing:1', '26: firing:2', '65: resolved:1', '125: firing:1']);
+    expect(phones.log).toEqual(['0: firing:1', '21: firing:2', '60: resolved:1', '120: firing:1']);
   });
 });
 
@@ -146,13 +151,13 @@ describe('escalation', () => {
     expect(pager.log).toEqual(['905: escalation:1']);
     await at(40 * 60, resolve(alert('1')));
     await runFromTo(40 * 60 + 5, 50 * 60, 30);
-    expect(pager.log).toEqual(['905: escalation:1', '2405: resolved:1']);
+    expect(pager.log).toEqual(['905: escalation:1', '2400: resolved:1']);
     expect(phones.log).toEqual([
-      '5: firing:1',
+      '0: firing:1',
       '605: reminder:1',
       '1205: reminder:1',
       '1805: reminder:1',
-      '2405: resolved:1',
+      '2400: resolved:1',
     ]);
   });
 
@@ -165,7 +170,7 @@ describe('escalation', () => {
     await at(60 * 60, resolve(alert('1')));
     await runFromTo(60 * 60 + 5, 62 * 60, 30);
     expect(pager.log).toEqual([]);
-    expect(phones.log).toEqual(['5: firing:1', '605: reminder:1', '3605: resolved:1']);
+    expect(phones.log).toEqual(['0: firing:1', '605: reminder:1', '3600: resolved:1']);
   });
 
   it('groups the escalations of one sale', async () => {
@@ -191,7 +196,7 @@ describe('what is queued', () => {
     await at(30, transition(a, 'firing', 'recovering', 3));
     await at(40, transition(a, 'recovering', 'firing', 4));
     await runFromTo(40, 120);
-    expect(phones.log).toEqual(['5: firing:1']);
+    expect(phones.log).toEqual(['0: firing:1']);
   });
 
   it('empties the inbox it has applied', async () => {

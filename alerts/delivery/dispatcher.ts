@@ -197,7 +197,10 @@ export class DeliveryDispatcher {
 
   private async load(): Promise<Saved> {
     const stored = await this.redis.get(this.keys.state);
-    return stored === null ? { position: '0-0', planner: emptyState(), outbox: [] } : (JSON.parse(stored) as Saved);
+    if (stored === null) return { position: '0-0', planner: emptyState(), outbox: [] };
+    const saved = JSON.parse(stored) as Saved;
+    saved.planner.groupSentAt ??= {}; // saved before the per-sale wait was kept
+    return saved;
   }
 
   /** Writes the state if it changed since `written`, only while the lease is ours. */

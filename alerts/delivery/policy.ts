@@ -3,8 +3,10 @@
  * machine: transitions and acknowledgements go in, messages come out when they fall due. No I/O
  * and no clock of its own: the dispatcher passes `now`, persists the state and sends the messages.
  *
- * - A firing or resolved transition joins its sale's group, which goes out `groupWaitMs` after
- *   its first item, so three lanes dropping at once make one message.
+ * - A sale's phones (or webhooks) get at most one message per `groupWaitMs`: a firing or resolve
+ *   goes out at once when the sale's last message is older than that, and otherwise waits for
+ *   the wait to end, together with all that joined meanwhile. So the first news of a sale is not
+ *   held back, and a platform outage that drops lane after lane makes two messages, not eight.
  * - A firing alert nobody acknowledged is sent again every `reminderEveryMs`, at most
  *   `reminderMax` times, and once to the escalation audience after `escalateAfterMs`.
  * - No key is in two messages to the same audience less than `minIntervalMs` apart: its item
@@ -20,6 +22,7 @@ import type { AlertNotification, NotificationItem } from '../notify/notifier';
 import type { Alert, AlertTransition } from '../types';
 
 export interface DeliveryPolicy {
+  /** At most one message per sale and audience this often (the first one at once). */
   groupWaitMs: number;
   reminderEveryMs: number;
   reminderMax: number;
@@ -47,6 +50,8 @@ export type DeliveryInput =
 export interface DeliveryState {
   keys: Record<string, KeyState>;
   groups: Group[];
+  /** When each sale's last message went out, per audience (`groupId`); kept for `groupWaitMs`. */
+  groupSentAt: Record<string, number>;
 }
 
 interface KeyState {
@@ -69,11 +74,16 @@ interface KeyState {
 }
 
 interface QueuedItem extends NotificationItem {
+  /** When its group may send it: at once, or when the sale's wait since its last message ends. */
+  due: number;
   /** Not before this clock time (the once-a-minute limit). */
   notBefore: number;
 }
 
-/** A sale's queued items for one audience; it goes out when its earliest item is due. */
+/**
+ * A sale's queued items for one audience. It goes out when one of its items is due and past its
+ * limit, taking along every item that is past its limit.
+ */
 interface Group {
   auction: string;
   sale: string;
@@ -82,7 +92,7 @@ interface Group {
 }
 
 export function emptyState(): DeliveryState {
-  return { keys: {}, groups: [] };
+  return { keys: {}, groups: [], groupSentAt: {} };
 }
 
 /** Only these can change what phones and webhooks hear: the rest need not be queued at all. */
@@ -112,13 +122,7 @@ function applyTransition(state: DeliveryState, { alert, to }: AlertTransition, n
       escalated: false,
       lastSentAt: known?.lastSentAt ?? {},
     };
-    queue(
-      state,
-      'primary',
-      { idempotencyKey: idempotencyKey(alert), reason: 'firing', alert },
-      now + policy.groupWaitMs,
-      policy,
-    );
+    queue(state, 'primary', { idempotencyKey: idempotencyKey(alert), reason: 'firing', alert }, now, policy, true);
     return;
   }
   if (!known) return;
@@ -135,7 +139,7 @@ function applyTransition(state: DeliveryState, { alert, to }: AlertTransition, n
     // Still queued: take the alarm back instead of sending it and its all-clear.
     const announcing = audience === 'primary' ? 'firing' : 'escalation';
     if (unqueue(state, alert.key, [announcing], audience) === 0) {
-      queue(state, audience, resolved, now + policy.groupWaitMs, policy);
+      queue(state, audience, resolved, now, policy, true);
     }
   }
 }
@@ -159,23 +163,24 @@ export function takeDue(state: DeliveryState, now: number, policy: DeliveryPolic
       known.reminders++;
       known.lastNotifiedAt = now;
       const reminder = { idempotencyKey: `${idempotencyKey(alert)}:reminder-${known.reminders}`, alert };
-      queue(state, 'primary', { ...reminder, reason: 'reminder', reminder: known.reminders }, now, policy);
+      queue(state, 'primary', { ...reminder, reason: 'reminder', reminder: known.reminders }, now, policy, false);
     }
     if (escalationDueAt(known, policy) <= now) {
       known.escalated = true;
       known.told.escalation = true;
       const escalation = { idempotencyKey: `${idempotencyKey(alert)}:escalation`, alert };
-      queue(state, 'escalation', { ...escalation, reason: 'escalation' }, now, policy);
+      queue(state, 'escalation', { ...escalation, reason: 'escalation' }, now, policy, false);
     }
   }
 
   const messages: AlertNotification[] = [];
   state.groups.sort((a, b) => dueAt(a) - dueAt(b));
   for (const group of state.groups) {
+    if (dueAt(group) > now) continue;
     const ready = group.items.filter((item) => item.notBefore <= now);
-    if (ready.length === 0) continue;
     group.items = group.items.filter((item) => item.notBefore > now);
     messages.push(compose(group, ready, now));
+    state.groupSentAt[groupId(group)] = now;
     for (const item of ready) {
       const known = state.keys[item.alert.key];
       if (!known) continue;
@@ -184,6 +189,8 @@ export function takeDue(state: DeliveryState, now: number, policy: DeliveryPolic
     }
   }
   state.groups = state.groups.filter((group) => group.items.length > 0);
+  for (const [id, at] of Object.entries(state.groupSentAt))
+    if (at + policy.groupWaitMs <= now) delete state.groupSentAt[id];
   forgetFinished(state, now, policy);
   return messages;
 }
@@ -200,24 +207,39 @@ function escalationDueAt(known: KeyState & { firstSentAt: number }, policy: Deli
 }
 
 /**
- * Adds an item to its sale's group for `audience`, replacing the key's queued item. It goes at
- * `due`, or with the group if that goes sooner, but never within the key's rate limit.
+ * Adds an item to its sale's group for `audience`, replacing the key's queued item. A firing or
+ * resolve waits out its sale's `groupWaitMs` since the last message; a reminder or escalation is
+ * due at once (and takes along whatever waits). No item goes within its key's rate limit.
  */
-function queue(state: DeliveryState, audience: Audience, item: NotificationItem, due: number, policy: DeliveryPolicy) {
+function queue(
+  state: DeliveryState,
+  audience: Audience,
+  item: NotificationItem,
+  now: number,
+  policy: DeliveryPolicy,
+  grouped: boolean,
+) {
   const { auction, sale, key } = item.alert;
   let group = state.groups.find((g) => g.audience === audience && g.auction === auction && g.sale === sale);
   if (!group) {
     group = { auction, sale, audience, items: [] };
     state.groups.push(group);
   }
+  const lastMessage = state.groupSentAt[groupId(group)] ?? -Infinity;
+  const due = grouped ? Math.max(now, lastMessage + policy.groupWaitMs) : now;
   const lastSent = state.keys[key]?.lastSentAt[audience];
-  const notBefore = Math.max(Math.min(dueAt(group), due), (lastSent ?? -Infinity) + policy.minIntervalMs);
+  const notBefore = Math.max(now, (lastSent ?? -Infinity) + policy.minIntervalMs);
   group.items = group.items.filter((queued) => queued.alert.key !== key);
-  group.items.push({ ...item, notBefore });
+  group.items.push({ ...item, due, notBefore });
 }
 
+/** When the group goes: its first item that is both due and past its rate limit. */
 function dueAt(group: Group): number {
-  return Math.min(...group.items.map((item) => item.notBefore));
+  return Math.min(...group.items.map((item) => Math.max(item.due, item.notBefore)));
+}
+
+function groupId(group: Pick<Group, 'audience' | 'auction' | 'sale'>): string {
+  return `${group.audience}|${group.auction}|${group.sale}`;
 }
 
 /** An acknowledgement left on the alert by an earlier episode does not silence this one. */
@@ -254,7 +276,7 @@ function forgetFinished(state: DeliveryState, now: number, policy: DeliveryPolic
 }
 
 function compose(group: Group, items: QueuedItem[], now: number): AlertNotification {
-  const bare = items.map(({ notBefore: _, ...item }) => item);
+  const bare = items.map(({ due: _due, notBefore: _limit, ...item }) => item);
   const id = createHash('sha256')
     .update(`${group.audience}\n${bare.map((item) => item.idempotencyKey).join('\n')}`)
     .digest('base64url')

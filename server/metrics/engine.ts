@@ -92,6 +92,11 @@ export function flush(state: EngineState): void {
   for (const sale of state.sales.values()) releaseThrough(sale, sale.latestTs);
 }
 
+/** Forgets a sale that is over: its figures leave memory and the next checkpoint. */
+export function retireSale(state: EngineState, sale: string): void {
+  state.sales.delete(sale);
+}
+
 /**
  * Takes one event and applies it at once, with no reorder window: for tests and tools that feed
  * events in order. An event older than one already applied counts as late. Returns false for a

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { InfluxStore } from '../../storage/influxdb';
 import { mergeSales, storedSales } from '../history/sales';
+import { archivedSummary } from '../history/summaries';
 import type { SaleBoard } from '../sale-board';
 
 /** `/api/sales…` and `/api/auctions…`: the sales known, each sale's live lanes and summary, a site's summary. */
@@ -17,9 +18,12 @@ export function salesRoutes(board: SaleBoard, influx: () => InfluxStore | undefi
     if (!view) res.status(404).json({ error: `unknown sale ${JSON.stringify(req.params.sale)}` });
     else res.json(view.lanes);
   });
-  router.get('/sales/:sale/summary', (req, res) => {
-    const summary = board.summary(req.params.sale);
-    if (!summary) res.status(404).json({ error: `unknown sale ${JSON.stringify(req.params.sale)}` });
+  router.get('/sales/:sale/summary', async (req, res) => {
+    const { sale } = req.params;
+    // A sale retired from memory left its final summary in InfluxDB.
+    const store = influx();
+    const summary = board.summary(sale) ?? (store ? await archivedSummary(store, sale) : undefined);
+    if (!summary) res.status(404).json({ error: `unknown sale ${JSON.stringify(sale)}` });
     else res.json(summary);
   });
   router.get('/auctions/:auction/summary', (req, res) => {
