@@ -117,7 +117,7 @@ export function settle(
   if (warming) {
     if (before.state !== 'warmup') key.lifecycle = warmingUp(now);
   } else {
-    key.lifecycle = stepLifecycle(before, result.verdict, now, timing, result.readyAt);
+    key.lifecycle = stepLifecycle(before, result.verdict, now, timing, result.readyAt, result.breachAt);
     // Coming out of warmup is not a flip: the key has had no state to flip from.
     const flipped = key.lifecycle.state !== before.state && before.state !== 'warmup';
     key.flaps = recordEvaluation(key.flaps, flipped, result.evidence, config.flapping);

@@ -39,8 +39,8 @@ export function warmingUp(now: number): Lifecycle {
 
 /**
  * The next state after one verdict at `now`. `readyAt` lets a rule fire before the hold is over
- * when it has tracked a faster path itself (the decline's disconnect pattern). Returns `current`
- * itself when nothing changed.
+ * when it has tracked a faster path itself (the decline's disconnect pattern); `breachAt` dates a
+ * new breach back to the evidence that showed it. Returns `current` itself when nothing changed.
  */
 export function stepLifecycle(
   current: Lifecycle,
@@ -48,13 +48,15 @@ export function stepLifecycle(
   now: number,
   timing: Timing,
   readyAt?: number,
+  breachAt = now,
 ): Lifecycle {
   switch (current.state) {
     case 'warmup':
     case 'ok':
     case 'resolved':
       if (verdict === 'breach') {
-        return isReady(now, now, timing, readyAt) ? enter('firing', now, now, now) : enter('pending', now, now);
+        const since = Math.min(breachAt, now);
+        return isReady(since, now, timing, readyAt) ? enter('firing', now, since, now) : enter('pending', since, since);
       }
       // Leaving warmup with nothing wrong; `resolved` rests until the next breach.
       return current.state === 'warmup' && verdict !== 'unknown' ? enter('ok', now) : current;

@@ -31,6 +31,15 @@ describe('attendance.decline (lane)', () => {
     });
   });
 
+  it('counts the hold from the sample that showed the fall, not from when the reorder window let it through', () => {
+    const { seen } = run({ lanes: [{ lane: '1', online: dip(20, 600, 900) }], sampleDelaySec: 2 }, 0, 700);
+    expect(steps(seen, 'attendance.decline', '1')).toEqual([
+      [120, 'ok'],
+      [602, 'pending'],
+      [630, 'firing'],
+    ]);
+  });
+
   it('does not fire on a fall that does not hold for 30 s', () => {
     const { seen } = run({ lanes: [{ lane: '1', online: dip(20, 600, 625) }] }, 0, 900);
     expect(steps(seen, 'attendance.decline', '1')).toEqual([

@@ -48,10 +48,10 @@ export interface LaneDeclineMemory {
   latest: number | null;
   latestAt: number | null;
   /**
-   * The disconnect pattern, while it lasts: when it was seen, the sample that showed it, and the
-   * level it fell from (it lasts while samples stay at ≤ 40 % of that).
+   * The disconnect pattern, while it lasts: the sample that showed it and the level it fell from
+   * (it lasts while samples stay at ≤ 40 % of that).
    */
-  disconnect: { seenAt: number; sampleAt: number; from: number } | null;
+  disconnect: { sampleAt: number; from: number } | null;
   /**
    * Which way the current trouble came in, until it is over: a drop past the threshold (or a
    * disconnect) clears as METRICS.md says, by the level alone; a bleed the CUSUM found clears only
@@ -145,7 +145,7 @@ export const laneDecline: LaneRule<LaneDeclineMemory> = {
         next.latest !== null &&
         isDisconnect(next.latest, reading.online, expected, config)
       ) {
-        next.disconnect ??= { seenAt: now, sampleAt: reading.ts, from: next.latest };
+        next.disconnect ??= { sampleAt: reading.ts, from: next.latest };
       }
       next.latest = reading.online;
       next.latestAt = reading.ts;
@@ -164,8 +164,9 @@ export const laneDecline: LaneRule<LaneDeclineMemory> = {
       // The disconnect path counts only once the feed has proved alive after the drop.
       const { disconnect } = next;
       const alive = disconnect !== null && (sample.newestEventAt ?? -Infinity) > disconnect.sampleAt;
-      const readyAt = alive ? { readyAt: disconnect.seenAt + settings.fastPath.holdSec * 1000 } : {};
-      return { memory: next, verdict: 'breach', ...readyAt, figures: shown, evidence: next.latestAt };
+      const readyAt = alive ? { readyAt: disconnect.sampleAt + settings.fastPath.holdSec * 1000 } : {};
+      const breachAt = next.latestAt ?? now;
+      return { memory: next, verdict: 'breach', breachAt, ...readyAt, figures: shown, evidence: next.latestAt };
     }
     const back = recent !== null && recent >= (1 - settings.lane.clearWithinPct / 100) * expected;
     const calm = next.trouble !== 'bleed' || next.baseline.cusum <= settings.cusum.freezeAbove;
@@ -231,7 +232,14 @@ export const saleDecline: SaleDeclineRule = {
         ? 'clear'
         : 'between';
     const readyAt = next.disconnectSince === null ? undefined : next.disconnectSince + settings.fastPath.holdSec * 1000;
-    return { memory: next, verdict, ...(readyAt === undefined ? {} : { readyAt }), figures, evidence: latestAt };
+    return {
+      memory: next,
+      verdict,
+      ...(verdict === 'breach' && latestAt !== null ? { breachAt: latestAt } : {}),
+      ...(readyAt === undefined ? {} : { readyAt }),
+      figures,
+      evidence: latestAt,
+    };
   },
 };
 

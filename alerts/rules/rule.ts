@@ -19,6 +19,12 @@ export interface RuleResult<Memory> {
   verdict: Verdict;
   /** Fire at this time even if the hold is not over (a faster path the rule tracks itself). */
   readyAt?: number;
+  /**
+   * With a breach: when it began, if the rule knows better than the evaluation's `now` — the time
+   * of the sample that showed it, which reaches the evaluation a reorder window later. The hold
+   * counts from there, so that window does not delay the alert.
+   */
+  breachAt?: number;
   figures: Figures;
   /**
    * What the verdict was read from (a sample's time, a figure's value): a new value makes the

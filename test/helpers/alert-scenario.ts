@@ -31,6 +31,8 @@ export interface Scenario {
   config?: AlertConfig;
   prior?: EvaluationContext['prior'];
   mutes?: (t: number) => AlertMute[];
+  /** Attendance samples reach the evaluation this many seconds after their time (the server's reorder window). */
+  sampleDelaySec?: number;
 }
 
 export interface Seen extends AlertTransition {
@@ -69,7 +71,7 @@ export class FeedSoFar {
   sample(scenario: Scenario, t: number): SaleSample {
     const now = at(t);
     if (scenario.heartbeat?.(t) ?? true) this.heartbeatAt = now;
-    const lanes = scenario.lanes.map((script) => this.laneSample(script, t));
+    const lanes = scenario.lanes.map((script) => this.laneSample(script, t, scenario.sampleDelaySec ?? 0));
     const sources = new Map<string, { source: string; newestEventAt: number | null; open: boolean }>();
     for (const lane of lanes) {
       const source = lane.source as string;
@@ -89,12 +91,13 @@ export class FeedSoFar {
     };
   }
 
-  private laneSample(script: LaneScript, t: number): LaneSample {
+  private laneSample(script: LaneScript, t: number, delaySec: number): LaneSample {
     const now = at(t);
     const readings = this.readings.get(script.lane) ?? [];
     this.readings.set(script.lane, readings);
-    const online = t % 5 === 0 ? (script.online?.(t) ?? null) : null;
-    if (online !== null) readings.push({ ts: now, online });
+    const sampled = t - delaySec;
+    const online = sampled >= 0 && sampled % 5 === 0 ? (script.online?.(sampled) ?? null) : null;
+    if (online !== null) readings.push({ ts: at(sampled), online });
     while (readings.length > 0 && (readings[0] as Reading).ts < now - 60_000) readings.shift();
     if (script.speaks?.(t) ?? true) this.newest.set(script.lane, now);
     return {
