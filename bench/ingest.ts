@@ -16,8 +16,8 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../config';
 import type { LaneEvent } from '../collector/events';
-import { Pipeline } from '../collector/pipeline';
-import { InfluxEventSink, toLine } from '../collector/sinks/influxdb';
+import { DEFAULT_PIPELINE_OPTIONS, Pipeline } from '../collector/pipeline';
+import { InfluxEventSink, toLines } from '../collector/sinks/influxdb';
 import { RedisStreamSink } from '../collector/sinks/redis-stream';
 import { simulateSale } from '../collector/sources/simulator';
 import type { Source } from '../collector/sources/source';
@@ -28,17 +28,18 @@ import { busEntryEvents, connectRedis, streamIdMs } from '../storage/redis';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300_000);
 const LATENCY_RATE = 2000;
 const LATENCY_SECONDS = 15;
-const CEILING_BATCH = 5000;
+/** The ceiling's requests are as large as the pipeline's batches, so the ratio is the pipeline's own cost. */
+const CEILING_BATCH = DEFAULT_PIPELINE_OPTIONS.batchSize;
 const log = pino({ level: 'warn' });
 
 const base = loadConfig();
 const services = await startServices(base, { log: () => {} });
 try {
   const events = simulatedEvents(EVENTS);
-  const pipeline = await withCpu(() => measurePipeline(events));
-  const ceiling = await withCpu(() => measureCeiling(events));
+  const pipeline = await measurePipeline(events);
+  const ceiling = await measureCeiling(events);
   const latency = await measureLatency();
-  const [pipelineRate, ceilingRate] = [pipeline.result, ceiling.result];
+  const [pipelineRate, ceilingRate] = [events.length / pipeline.seconds, events.length / ceiling.seconds];
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(
@@ -49,8 +50,8 @@ try {
   console.log(
     `  ratio pipeline / ceiling: ${(pipelineRate / ceilingRate).toFixed(2)}  (target ≥ 0.80; ≥ 100,000 events/s)`,
   );
-  console.log(`  CPU per event, pipeline run: ${cpuLine(pipeline.cpu, pipelineRate)}`);
-  console.log(`  CPU per event, ceiling run:  ${cpuLine(ceiling.cpu, ceilingRate)}`);
+  console.log(`  CPU per event, pipeline run: ${cpuLine(pipeline, events.length)}`);
+  console.log(`  CPU per event, ceiling run:  ${cpuLine(ceiling, events.length)}`);
   console.log(
     `  event → Redis stream at ${fmt(LATENCY_RATE)}/s: p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms  (target p99 ≤ 20 ms)`,
   );
@@ -94,7 +95,7 @@ async function withPipeline<T>(config: Config, body: (pipeline: Pipeline) => Pro
   const pipeline = await Pipeline.create(
     [new InfluxEventSink(influx), new RedisStreamSink(redis, config.redis.stream, config.redis.streamMaxLen)],
     log,
-    { spool: config.collector.spool, batchSize: CEILING_BATCH },
+    { spool: config.collector.spool },
   );
   try {
     return await body(pipeline);
@@ -104,37 +105,30 @@ async function withPipeline<T>(config: Config, body: (pipeline: Pipeline) => Pro
   }
 }
 
-async function measurePipeline(events: readonly LaneEvent[]): Promise<number> {
+async function measurePipeline(events: readonly LaneEvent[]): Promise<Timed> {
   return withPipeline(isolated(), async (pipeline) => {
-    const started = performance.now();
-    await pipeline.run(fromArray(events), new AbortController().signal);
-    if (process.env.BENCH_DEBUG)
-      console.log(
-        'read all',
-        ((performance.now() - started) / 1000).toFixed(2),
-        JSON.stringify(pipeline.stats().sinks),
-      );
-    await pipeline.drain();
-    const seconds = (performance.now() - started) / 1000;
+    const run = await timed(async () => {
+      await pipeline.run(fromArray(events), new AbortController().signal);
+      await pipeline.drain();
+    });
     const stats = pipeline.stats();
     if (stats.sinks.influxdb?.written !== events.length || stats.sinks.redis?.written !== events.length) {
       throw new Error(`not every event was written: ${JSON.stringify(stats.sinks)}`);
     }
-    return events.length / seconds;
+    return run;
   });
 }
 
-async function measureCeiling(events: readonly LaneEvent[]): Promise<number> {
+async function measureCeiling(events: readonly LaneEvent[]): Promise<Timed> {
   const config = isolated();
   const influx = await connectInflux(config.influx);
-  const lines = events.map(toLine);
-  const bodies: string[] = [];
-  for (let i = 0; i < lines.length; i += CEILING_BATCH) bodies.push(lines.slice(i, i + CEILING_BATCH).join('\n'));
+  const bodies: Buffer[] = [];
+  for (let i = 0; i < events.length; i += CEILING_BATCH) bodies.push(toLines(events.slice(i, i + CEILING_BATCH)));
   const url = `${config.influx.url}/write?db=${config.influx.database}&precision=ns`;
   // node:http with keep-alive: fetch costs the client several times the CPU, which on two cores
   // would be taken from InfluxDB and understate the ceiling.
   const agent = new http.Agent({ keepAlive: true });
-  const post = (body: string) =>
+  const post = (body: Buffer) =>
     new Promise<void>((resolve, reject) => {
       const request = http.request(url, { method: 'POST', agent }, (response) => {
         let text = '';
@@ -148,17 +142,15 @@ async function measureCeiling(events: readonly LaneEvent[]): Promise<number> {
       request.on('error', reject);
       request.end(body);
     });
-  const started = performance.now();
   let next = 0;
   const worker = async () => {
-    for (let i = next++; i < bodies.length; i = next++) await post(bodies[i] as string);
+    for (let i = next++; i < bodies.length; i = next++) await post(bodies[i] as Buffer);
   };
-  await Promise.all([worker(), worker()]);
-  const seconds = (performance.now() - started) / 1000;
+  const run = await timed(() => Promise.all([worker(), worker()]));
   agent.destroy();
   await influx.close();
   await cleanup(config);
-  return events.length / seconds;
+  return run;
 }
 
 /** Emits attendance events stamped with the wall clock at a steady rate; reads them back off the stream. */
@@ -210,19 +202,25 @@ async function cleanup(config: Config): Promise<void> {
   fs.rmSync(config.collector.spool.dir, { recursive: true, force: true });
 }
 
+interface Timed {
+  seconds: number;
+  /** CPU seconds this process (`bench`), influxd and redis-server used meanwhile. */
+  cpu: Record<string, number>;
+}
+
 /**
- * CPU seconds this process, influxd and redis-server used while `body` ran (Linux /proc). On a
- * small machine the three share the cores, so this shows where a rate's limit comes from.
+ * Wall time and CPU of exactly `body` (Linux /proc for the servers). On a small machine the three
+ * processes share the cores, so this shows where a rate's limit comes from.
  */
-async function withCpu<T>(body: () => Promise<T>): Promise<{ result: T; cpu: Record<string, number> }> {
-  const before = { ...serverCpuSeconds(), bench: processCpuSeconds() };
+async function timed(body: () => Promise<unknown>): Promise<Timed> {
+  const before: Record<string, number> = { ...serverCpuSeconds(), bench: processCpuSeconds() };
   const started = performance.now();
-  const result = await body();
-  const wall = (performance.now() - started) / 1000;
-  const after = { ...serverCpuSeconds(), bench: processCpuSeconds() };
-  const cpu: Record<string, number> = { wall };
-  for (const [name, seconds] of Object.entries(after)) cpu[name] = seconds - (before[name as keyof typeof before] ?? 0);
-  return { result, cpu };
+  await body();
+  const seconds = (performance.now() - started) / 1000;
+  const after: Record<string, number> = { ...serverCpuSeconds(), bench: processCpuSeconds() };
+  const cpu: Record<string, number> = {};
+  for (const [name, total] of Object.entries(after)) cpu[name] = total - (before[name] ?? 0);
+  return { seconds, cpu };
 }
 
 function processCpuSeconds(): number {
@@ -247,12 +245,11 @@ function serverCpuSeconds(): { influxd?: number; 'redis-server'?: number } {
   return totals;
 }
 
-function cpuLine(cpu: Record<string, number>, rate: number): string {
-  const events = rate * (cpu.wall ?? 0);
+function cpuLine({ seconds, cpu }: Timed, events: number): string {
   const part = (name: string) => {
-    const seconds = cpu[name];
-    if (seconds === undefined) return `${name} n/a`;
-    return `${name} ${((seconds * 1e6) / events).toFixed(1)} µs (${(seconds / (cpu.wall ?? 1)).toFixed(2)} cores)`;
+    const used = cpu[name];
+    if (used === undefined) return `${name} n/a`;
+    return `${name} ${((used * 1e6) / events).toFixed(1)} µs (${(used / seconds).toFixed(2)} cores)`;
   };
   return ['bench', 'influxd', 'redis-server'].map(part).join(', ');
 }

@@ -52,11 +52,14 @@ export class SinkWriter {
   private wake: (() => void) | undefined;
   private waitingForRoom: (() => void)[] = [];
   private readonly counters = { written: 0, refused: 0, spooled: 0, failures: 0 };
+  /** Events in `memory`: the bound is in events, as batches range from one event to thousands. */
+  private queuedEvents = 0;
 
   constructor(
     readonly sink: Sink,
     private readonly spool: Spool,
     private readonly log: Logger,
+    /** Events this writer may hold in memory before `isFull`. */
     private readonly maxQueued: number,
     private readonly hooks: WriterHooks,
   ) {
@@ -69,12 +72,13 @@ export class SinkWriter {
   enqueue(batch: Batch): Promise<void> {
     return new Promise((durable) => {
       this.memory.push({ batch, durable, state: 'waiting' });
+      this.queuedEvents += batch.events.length;
       this.kick();
     });
   }
 
   isFull(): boolean {
-    return this.memory.length >= this.maxQueued;
+    return this.queuedEvents >= this.maxQueued;
   }
 
   /** Resolves when the in-memory queue has room again. */
@@ -161,6 +165,7 @@ export class SinkWriter {
       }
       queued.state = 'written';
       this.memory = this.memory.filter((m) => m !== queued);
+      this.queuedEvents -= queued.batch.events.length;
       queued.durable();
       this.notifyRoom();
     });
@@ -206,6 +211,7 @@ export class SinkWriter {
     if (this.memory.length === 0) return;
     const moving = this.memory;
     this.memory = [];
+    this.queuedEvents = 0;
     const events = moving.reduce((sum, m) => sum + m.batch.events.length, 0);
     const dropped = await this.spool.append(moving.map((m) => m.batch));
     this.counters.spooled += events;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LaneEvent } from '../../collector/events';
 import { startCollector, type RunningCollector } from '../../collector/collector';
-import { measurementOf, toLine } from '../../collector/sinks/influxdb';
+import { measurementOf, toLines } from '../../collector/sinks/influxdb';
 import { SimulatorSource, simulateSale } from '../../collector/sources/simulator';
 import type { Source } from '../../collector/sources/source';
 import { connectInflux, quoteLiteral, type InfluxStore } from '../../storage/influxdb';
@@ -110,7 +110,7 @@ describe('collector → InfluxDB', () => {
       sale: 'escape sale=1',
       name: awkward,
     } as const satisfies LaneEvent;
-    await influx.writeLines([toLine(event)]);
+    await influx.writeLines(toLines([event]));
     const [series] = await influx.query(
       `SELECT "name", "auction", "source" FROM "sale_opened" WHERE "sale" = ${quoteLiteral(event.sale)}`,
     );
