@@ -79,6 +79,29 @@ const envSchema = z.object({
   /** ISO time of the sale's open; defaults to now. */
   SIM_START: z.iso.datetime({ offset: true }).optional(),
 
+  /** How long a login lasts; a sale day and then some. */
+  SESSION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(12),
+  /**
+   * Other origins (`https://ops.example.com`, comma-separated) whose pages may call the API and
+   * open sockets with the user's login. None by default: only the server's own pages can.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== ''),
+    )
+    .pipe(z.array(z.url({ message: 'must be origins like https://ops.example.com' }))),
+  /** Behind a reverse proxy: express's `trust proxy` (e.g. `1` or `loopback`), so HTTPS and client addresses are seen. */
+  TRUST_PROXY: z.string().optional(),
+
   /** JSON file listing the alert channels (Web Push, webhooks) and escalation (see README); without it, Web Push alone. */
   NOTIFY_CONFIG: z.string().optional(),
   /** JSON file of alert thresholds (see alerts/rules.json); managers can change them later through the API. */
@@ -227,6 +250,7 @@ export interface Config {
     checkpointEverySec: number;
     retireSaleAfterMs: number;
   };
+  access: { sessionTtlSec: number; corsOrigins: string[]; trustProxy: string | number | undefined };
   collector: CollectorConfig;
   simulator: SimulatorConfig;
   notify: NotifyConfig;
@@ -285,6 +309,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       speed: e.SIM_SPEED,
       auction: e.SIM_AUCTION,
       start: e.SIM_START === undefined ? undefined : Date.parse(e.SIM_START),
+    },
+    access: {
+      sessionTtlSec: Math.round(e.SESSION_HOURS * 3600),
+      corsOrigins: e.CORS_ORIGINS,
+      trustProxy: e.TRUST_PROXY !== undefined && /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
     },
     notify: e.NOTIFY_CONFIG === undefined ? DEFAULT_NOTIFY : readNotify(e.NOTIFY_CONFIG, env),
     alerts: { rulesFile: e.ALERT_RULES },

@@ -1,20 +1,25 @@
 /**
  * `npm run demo`: the whole system on the built-in simulator. Starts (or reuses) InfluxDB and
- * Redis, then the server and the collector as child processes with their logs under
- * `.lanewatch/logs/`, prints the wall display's URL once lanes are live, and on Ctrl-C stops
- * everything it started.
+ * Redis, makes sure there is an admin to log in as and a viewer token for the wall display (kept
+ * in `.lanewatch/demo-access.json`, so a second run shows the same), then the server and the
+ * collector as child processes with their logs under `.lanewatch/logs/`, prints the wall
+ * display's kiosk URL and the login once lanes are live, and on Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config';
+import { AccessStore } from '../server/access/store';
 import type { SaleInfo } from '../server/wire';
+import { connectRedis } from '../storage/redis';
 import { startServices } from './services';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LOGS = path.join(ROOT, '.lanewatch', 'logs');
+const DEMO_ACCESS = path.join(ROOT, '.lanewatch', 'demo-access.json');
 const READY_TIMEOUT_MS = 60_000;
 
 const say = (line: string) => console.log(`[demo] ${line}`);
@@ -23,6 +28,7 @@ const config = loadConfig();
 const saleOpensAfter = config.simulator.start ?? Date.now() - 1000;
 const services = await startServices(config, { log: say });
 fs.mkdirSync(LOGS, { recursive: true });
+const access = await demoAccess(services.redisUrl);
 
 const children: { name: string; process: ChildProcess; log: string }[] = [];
 let stopping = false;
@@ -73,7 +79,8 @@ const url = `http://localhost:${config.server.port}`;
 const sale = await waitForLiveSale(`http://127.0.0.1:${config.server.port}`);
 if (sale) {
   say(`${sale.name}: ${sale.lanes} lanes live (sale ${sale.sale}, simulated at ${config.simulator.speed}×)`);
-  say(`wall display: ${url}`);
+  say(`wall display (kiosk, viewer token): ${url}/?kiosk&token=${access.kioskToken}`);
+  say(`log in at ${url} or on a phone at ${url}/m as ${access.admin.name} / ${access.admin.password}`);
   say(`logs: ${path.relative(ROOT, LOGS)}/ — press Ctrl-C to stop everything`);
 } else if (!stopping) {
   say(`no live sale at ${url} after ${READY_TIMEOUT_MS / 1000} s; see ${path.relative(ROOT, LOGS)}/`);
@@ -84,7 +91,8 @@ async function waitForLiveSale(base: string): Promise<SaleInfo | undefined> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline && !stopping) {
     try {
-      const sales = (await (await fetch(`${base}/api/sales`)).json()) as SaleInfo[];
+      const response = await fetch(`${base}/api/sales`, { headers: { authorization: `Bearer ${access.kioskToken}` } });
+      const sales = (await response.json()) as SaleInfo[];
       // Redis keeps earlier demos' sales; the one to show is this run's.
       const open = sales.find(
         (s) => s.state === 'open' && s.lanes >= config.simulator.lanes && s.openedAt >= saleOpensAfter,
@@ -96,6 +104,37 @@ async function waitForLiveSale(base: string): Promise<SaleInfo | undefined> {
     await sleep(250);
   }
   return undefined;
+}
+
+interface DemoAccess {
+  admin: { name: string; password: string };
+  kioskToken: string;
+}
+
+/**
+ * The demo's admin login and wall display token: made on the first run, reused after (unless the
+ * token was revoked or the admin removed, when new ones are made).
+ */
+async function demoAccess(redisUrl: string): Promise<DemoAccess> {
+  const redis = connectRedis(redisUrl, 'lanewatch-demo');
+  const store = new AccessStore(redis, config.redis.stream, config.access.sessionTtlSec);
+  try {
+    const saved = fs.existsSync(DEMO_ACCESS)
+      ? (JSON.parse(fs.readFileSync(DEMO_ACCESS, 'utf8')) as DemoAccess)
+      : undefined;
+    const admin =
+      saved && (await store.users()).some((user) => user.name === saved.admin.name) ? saved.admin : undefined;
+    const kioskToken = saved && (await store.tokenPrincipal(saved.kioskToken)) ? saved.kioskToken : undefined;
+    const access: DemoAccess = {
+      admin: admin ?? { name: 'admin', password: randomBytes(9).toString('base64url') },
+      kioskToken: kioskToken ?? (await store.createToken('demo wall display', 'viewer', 'demo')).token,
+    };
+    if (!admin) await store.saveUser(access.admin.name, 'admin', access.admin.password);
+    fs.writeFileSync(DEMO_ACCESS, JSON.stringify(access, null, 2), { mode: 0o600 });
+    return access;
+  } finally {
+    await redis.quit();
+  }
 }
 
 function tail(file: string, lines = 20): string {

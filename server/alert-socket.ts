@@ -1,37 +1,41 @@
 import type { Namespace } from 'socket.io';
 import { z } from 'zod';
+import { mayAct } from './access/roles';
+import { principalOfSocket } from './access/socket';
 import type { AlertAction, AlertDesk } from './alert-desk';
 import { actionBodies } from './routes/alerts';
 import type { Ack, ClientToServerEvents, ServerToClientEvents } from './wire';
 
 /**
  * The alert actions over socket.io, for screens that are already connected: the same actions,
- * validation and answers as the REST routes (./routes/alerts), one acknowledgement callback each.
+ * validation, role (manager) and answers as the REST routes (./routes/alerts), one acknowledgement
+ * callback each, recorded under the name the connection authenticated as.
  */
 export function alertSocketActions(
   namespace: Namespace<ClientToServerEvents, ServerToClientEvents>,
   desk: AlertDesk,
 ): void {
   namespace.on('connection', (socket) => {
+    const principal = principalOfSocket(socket);
+    const act = <S extends z.ZodType>(schema: S, toAction: (body: z.infer<S>, by: string) => AlertAction) =>
+      ((request: unknown, ack: unknown) => {
+        const reply = (typeof ack === 'function' ? ack : () => {}) as (answer: Ack<unknown>) => void;
+        if (!mayAct(principal, 'manager')) {
+          return reply({ ok: false, error: `this needs the manager role; ${principal.name} is a ${principal.role}` });
+        }
+        void answer(desk, schema, request, reply, (body) => toAction(body, principal.name));
+      }) as never;
     socket.on(
       'ackAlert',
-      (request, ack) =>
-        void answer(desk, actionBodies.ack.extend({ key: keySchema }), request, ack, (body) => ({
-          kind: 'ack',
-          ...body,
-        })),
+      act(actionBodies.ack.extend({ key: keySchema }), ({ key }, by) => ({ kind: 'ack', key, by })),
     );
     socket.on(
       'snoozeAlert',
-      (request, ack) =>
-        void answer(desk, actionBodies.snooze.extend({ key: keySchema }), request, ack, (body) => ({
-          kind: 'snooze',
-          ...body,
-        })),
+      act(actionBodies.snooze.extend({ key: keySchema }), (body, by) => ({ kind: 'snooze', ...body, by })),
     );
     socket.on(
       'silenceAlerts',
-      (request, ack) => void answer(desk, actionBodies.silence, request, ack, (body) => ({ kind: 'silence', ...body })),
+      act(actionBodies.silence, (body, by) => ({ kind: 'silence', ...body, by })),
     );
   });
 }
@@ -42,10 +46,9 @@ async function answer<S extends z.ZodType>(
   desk: AlertDesk,
   schema: S,
   request: unknown,
-  ack: unknown,
+  reply: (answer: Ack<unknown>) => void,
   toAction: (body: z.infer<S>) => AlertAction,
 ): Promise<void> {
-  const reply = (typeof ack === 'function' ? ack : () => {}) as (answer: Ack<unknown>) => void;
   const body = schema.safeParse(request);
   if (!body.success)
     return reply({ ok: false, error: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });

@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import cors from 'cors';
 import express, { type Express, type Router } from 'express';
+import helmet from 'helmet';
+import type { Config } from '../config';
 import type { InfluxStore } from '../storage/influxdb';
+import { identifyRequests, requireRole } from './access/http';
+import { accessRoutes } from './access/routes';
+import type { AccessStore } from './access/store';
 import type { AlertDesk } from './alert-desk';
 import { alertRoutes } from './routes/alerts';
 import { healthRoutes, type HealthProbes } from './routes/health';
@@ -11,18 +17,37 @@ import type { SaleBoard } from './sale-board';
 
 const UI_DIST = fileURLToPath(new URL('../ui/dist', import.meta.url));
 
-/** The HTTP surface: the REST API under `/api` and the built wall display at `/`. */
+export interface AppAccess extends Pick<Config['access'], 'sessionTtlSec' | 'corsOrigins' | 'trustProxy'> {
+  store: AccessStore;
+}
+
+/**
+ * The HTTP surface: the REST API under `/api` and the built wall display at `/`. The API is closed
+ * by default: apart from the health check and logging in, every route needs at least a viewer,
+ * and some more (see each router). The pages themselves hold no data and are served to anyone.
+ */
 export function createApp(
   board: SaleBoard,
   probes: HealthProbes,
   influx: () => InfluxStore | undefined,
+  access: AppAccess,
   alerts?: { desk: AlertDesk; push: Router },
 ): Express {
   const app = express();
   app.disable('x-powered-by');
+  if (access.trustProxy !== undefined) app.set('trust proxy', access.trustProxy);
+  // Served over plain HTTP on a LAN too: upgrading its requests to HTTPS would break the page.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  if (access.corsOrigins.length > 0) app.use('/api', cors({ origin: access.corsOrigins, credentials: true }));
   app.use('/api', express.json({ limit: '64kb' }));
-  app.use('/api', healthRoutes(probes), salesRoutes(board, influx), historyRoutes(influx));
-  if (alerts) app.use('/api', alertRoutes(alerts.desk), alerts.push);
+  app.use('/api', identifyRequests(access.store, access.corsOrigins));
+  app.use('/api', healthRoutes(probes), accessRoutes(access.store, access.sessionTtlSec));
+  app.use('/api', requireRole('viewer'));
+  app.use('/api', salesRoutes(board, influx), historyRoutes(influx));
+  if (alerts) {
+    app.use('/api/push', requireRole('manager'));
+    app.use('/api', alertRoutes(alerts.desk), alerts.push);
+  }
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'no such route' });
   });

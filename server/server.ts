@@ -9,6 +9,9 @@ import { connectRedis } from '../storage/redis';
 import { DEFAULT_ALERT_CONFIG, loadAlertConfig } from '../alerts/config';
 import { createDelivery } from '../alerts/delivery';
 import type { SeasonalPrior } from '../alerts/seasonal';
+import { originAllowed } from './access/credentials';
+import { authenticateSockets } from './access/socket';
+import { AccessStore } from './access/store';
 import { AlertDesk } from './alert-desk';
 import { alertSocketActions } from './alert-socket';
 import { createApp } from './app';
@@ -22,6 +25,7 @@ import { archiveSummaries } from './history/summaries';
 import { LiveFeed } from './live';
 import { DEFAULT_SNAPSHOT_OPTIONS } from './metrics/snapshot';
 import { SaleBoard } from './sale-board';
+import { uiBuild } from './ui-build';
 
 const PRIOR_RELOAD_MS = 30 * 60_000;
 
@@ -106,6 +110,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   void influxReady.then(reloadPrior);
   const priorReloads = setInterval(() => void reloadPrior(), PRIOR_RELOAD_MS);
 
+  const access = new AccessStore(redis, config.redis.stream, config.access.sessionTtlSec);
   const app = createApp(
     board,
     {
@@ -114,15 +119,22 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       streamLagMs: () => bus.lagMs(),
     },
     () => influx,
+    { ...config.access, store: access },
     { desk, push: delivery.routes },
   );
   const http = createServer(app);
+  const { corsOrigins } = config.access;
   const io = new Server(http, {
     serveClient: false,
     adapter: createAdapter(socketPub, socketSub, { key: `${config.redis.stream}:socket.io` }),
+    // A page of another site must not open a socket with the user's cookie.
+    allowRequest: (req, callback) => callback(null, originAllowed(req.headers, corsOrigins)),
+    ...(corsOrigins.length > 0 ? { cors: { origin: corsOrigins, credentials: true } } : {}),
   });
+  const accessEnded = connectRedis(config.redis.url, 'lanewatch-server-access', log);
+  await authenticateSockets(io.of('/live'), access, accessEnded, config.redis.stream);
   screens.io = io;
-  const live = new LiveFeed(io, board, log);
+  const live = new LiveFeed(io, board, log, { alerts: desk, build: uiBuild() });
   alertSocketActions(io.of('/live'), desk);
 
   let savedPosition = resumeFrom;
@@ -194,7 +206,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await checkpoint();
       await influxReady;
       await recorder.close();
-      await Promise.allSettled([redis.quit(), socketPub.quit(), socketSub.quit(), influx?.close()]);
+      await Promise.allSettled([redis.quit(), socketPub.quit(), socketSub.quit(), accessEnded.quit(), influx?.close()]);
     },
   };
 }

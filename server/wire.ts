@@ -3,7 +3,7 @@
  * socket.io event maps of the `/live` namespace (../shared/API.md). Types only — the UI imports
  * this file with `import type`, so server and UI cannot drift.
  */
-import type { AlertTransition } from '../alerts/types';
+import type { AlertRule, AlertState, AlertTransition, Severity } from '../alerts/types';
 
 export interface CurrentRun {
   run: number;
@@ -190,6 +190,189 @@ export type Ack<T> = { ok: true; data: T } | { ok: false; error: string };
 
 export interface WatchRequest {
   sale: string;
+  /**
+   * `wall`: the wall display's view — `wall` deltas (tiles and charts) instead of `lanes`. Without
+   * it the client gets `lanes` snapshots as API.md describes.
+   */
+  view?: 'wall';
+  /**
+   * Wall view only: the screen already holds charts from before a disconnect. Its first `wall`
+   * delta then carries chart points from `liveFrom` on only; the screen fills the gap from the
+   * history API before it applies live deltas.
+   */
+  resume?: boolean;
+}
+
+export interface WatchReply {
+  sale: string;
+  /** Wall view: chart points from this event time on come live; older ones, after a resume, from history. */
+  liveFrom?: number;
+  /** Wall view: the width of a lane chart's buckets (the history API's `step` for a backfill). */
+  chartStepSec?: number;
+}
+
+// ── The wall display's view (watch with `view: 'wall'`) ─────────────────────────────────────────
+
+/** The server is alive and watching: every second, to every screen watching a sale. */
+export interface Heartbeat {
+  sale: string;
+  /** The sale's event-time now (server/clock.ts): lane data older than this by a lane's limit is late. */
+  now: number;
+  /** The wall display build the server serves now; a kiosk reloads when it changes. null: none built. */
+  build: string | null;
+}
+
+/** An alert as a span on a chart, from firing to resolved (`to` null: still open). Event time. */
+export interface AlertMarker {
+  key: string;
+  rule: AlertRule;
+  severity: Severity;
+  from: number;
+  to: number | null;
+}
+
+/**
+ * The attendance alert's baseline as steps, one a minute: from `ts[i]` to `ts[i + 1]` (the last
+ * step to the chart's end) the rule expected `expected[i]` online bidders, and `declineAt[i]` or
+ * fewer counts as a decline. null: not known then (warming up, too few bidders to judge, or the
+ * server was not running).
+ */
+export interface BaselineBand {
+  ts: number[];
+  expected: (number | null)[];
+  declineAt: (number | null)[];
+}
+
+/** What changed on one chart. A screen applies it as it comes; nothing in it needs computing. */
+export interface ChartDelta {
+  /** The span the chart shows now (event time, ms): points before `from` are dropped. */
+  window: { from: number; to: number };
+  /** Points replacing every point at or after `from` (a full chart has `from` = `window.from`). */
+  points?: AttendanceSeries & { from: number };
+  /** The whole band, when it changed. */
+  band?: BaselineBand;
+  /** Every marker of the window, when they changed. */
+  markers?: AlertMarker[];
+}
+
+/** An alert on a lane tile. */
+export interface TileAlert {
+  rule: AlertRule;
+  severity: Severity;
+  state: AlertState;
+  message: string;
+  acknowledgedBy: string | null;
+}
+
+/**
+ * Everything one lane tile shows, computed by the server (figures: METRICS.md). A lane's feed
+ * connection's own `feed.stale` counts as the lane's.
+ */
+export interface LaneTile {
+  lane: string;
+  state: 'open' | 'closed';
+  auctioneer: string | null;
+  clerk: string | null;
+  run: CurrentRun | null;
+  /** While the block is empty: since when (event time). */
+  idleSince: number | null;
+  recentBids: RecentBid[];
+  onlineBidders: number | null;
+  onlineBiddersPeak: number | null;
+  attendanceChangePct: number | null;
+  bidsPerMin: ChannelRates;
+  secondsPerVehicle: number | null;
+  carsPerHour: number | null;
+  hammerLeadSec: number | null;
+  offered: number;
+  sold: number;
+  saleThroughPct: number | null;
+  onlineBuyerPct: number | null;
+  /** `clerkLatencyMs` in seconds. */
+  clerkLatencySec: { p50: number | null; p95: number | null };
+  missedOnlineBids: { sale: number; last10Min: number };
+  /** Event time of the lane's newest event: the screen ages it against the heartbeat's `now`. */
+  dataAt: number | null;
+  /**
+   * Data older than this is late (the tile's badge): three times the lane's usual gap between
+   * events (p95), at least STALE_AFTER_SEC — the same limit as its `feed.stale` alert.
+   */
+  lateAfterSec: number;
+  /** The worst firing alert's severity: the tile's border. null: none firing. */
+  worst: Severity | null;
+  /** Firing alerts, worst first. */
+  firing: TileAlert[];
+  /** Pending, recovering or flapping: shown quietly, not as alarms. */
+  quiet: TileAlert[];
+}
+
+export interface LaneDelta {
+  lane: string;
+  /** The whole tile, when anything on it changed. */
+  tile?: LaneTile;
+  chart: ChartDelta;
+}
+
+/** One line of the alert ticker. */
+export interface TickerEntry {
+  key: string;
+  rule: AlertRule;
+  severity: Severity;
+  state: AlertState;
+  /** null: about the whole sale or a feed connection. */
+  lane: string | null;
+  message: string;
+  /** Event time the state began. */
+  since: number;
+  acknowledgedBy: string | null;
+}
+
+/** An auctioneer's line on the sales board (figures: StaffFigures). */
+export interface AuctioneerRow {
+  name: string;
+  lanes: string[];
+  sold: number;
+  offered: number;
+  saleThroughPct: number | null;
+  carsPerHour: number | null;
+  onlineBuyerPct: number | null;
+  meanHammerLeadSec: number | null;
+}
+
+/** A clerk's line on the sales board (figures: ClerkFigures). */
+export interface ClerkRow {
+  name: string;
+  lanes: string[];
+  offered: number;
+  meanClerkLatencySec: number | null;
+  missedOnlineBids: number;
+  blockErrorsPer100: number | null;
+}
+
+/** The day's sales board, live: the leaders of each role, in the order shown. */
+export interface SalesBoard {
+  /** Most cars sold first. */
+  auctioneers: AuctioneerRow[];
+  /** Quickest to take online bids first; those with none taken yet last. */
+  clerks: ClerkRow[];
+  /** How many of each there are in all (the board shows the leaders). */
+  auctioneerCount: number;
+  clerkCount: number;
+}
+
+/** The sale header's parts, each when it changed. */
+export interface SaleHeaderDelta {
+  /** Online bidders summed over the open lanes, over the whole sale. */
+  chart?: ChartDelta;
+  ticker?: TickerEntry[];
+  board?: SalesBoard;
+}
+
+/** What changed on a sale's wall: each lane at most once a second, the header likewise. */
+export interface WallDelta {
+  sale: string;
+  lanes: LaneDelta[];
+  header?: SaleHeaderDelta;
 }
 
 export interface ServerToClientEvents {
@@ -199,16 +382,21 @@ export interface ServerToClientEvents {
   sale: (totals: SaleTotals) => void;
   /** Every alert transition of every sale, to every screen, as it happens. */
   alert: (transition: AlertTransition) => void;
+  /** Each second, to every screen watching a sale. */
+  heartbeat: (beat: Heartbeat) => void;
+  /** Wall view: the changed lanes and header parts; everything on `watch`. */
+  wall: (delta: WallDelta) => void;
 }
 
 export interface ClientToServerEvents {
-  ackAlert: (request: { key: string; by: string }, ack: (reply: Ack<unknown>) => void) => void;
-  snoozeAlert: (request: { key: string; by: string; minutes: number }, ack: (reply: Ack<unknown>) => void) => void;
+  /** Alert actions need the manager role; they are recorded under the connection's user or token. */
+  ackAlert: (request: { key: string }, ack: (reply: Ack<unknown>) => void) => void;
+  snoozeAlert: (request: { key: string; minutes: number }, ack: (reply: Ack<unknown>) => void) => void;
   /** Silences a sale's lane and/or rule (all of the sale when neither is given) for `minutes`. */
   silenceAlerts: (
-    request: { sale: string; lane?: string; rule?: string; minutes: number; by: string },
+    request: { sale: string; lane?: string; rule?: string; minutes: number },
     ack: (reply: Ack<unknown>) => void,
   ) => void;
   /** Safe to repeat (clients re-send it on every reconnect); each call answers with the full picture. */
-  watch: (request: WatchRequest, ack: (reply: Ack<WatchRequest>) => void) => void;
+  watch: (request: WatchRequest, ack: (reply: Ack<WatchReply>) => void) => void;
 }

@@ -7,7 +7,9 @@ import { EventClock } from '../server/clock';
 import { DEFAULT_SNAPSHOT_OPTIONS } from '../server/metrics/snapshot';
 import { SaleBoard } from '../server/sale-board';
 import type { SaleSummary, SiteSummary } from '../server/wire';
+import { appAccess, withToken } from './helpers/access';
 import { EventScript, SALE, script } from './helpers/script';
+import { isolatedConfig } from './helpers/stores';
 
 function boardAt(wall: { ms: number }): SaleBoard {
   return new SaleBoard(DEFAULT_SNAPSHOT_OPTIONS, new EventClock(() => wall.ms));
@@ -44,6 +46,8 @@ describe('sale board', () => {
 describe('summary routes', () => {
   let http: Server;
   let base: string;
+  let access: Awaited<ReturnType<typeof appAccess>>;
+  const get = (path: string) => fetch(`${base}${path}`, withToken(access.token));
 
   beforeAll(async () => {
     const wall = { ms: 0 };
@@ -52,17 +56,19 @@ describe('summary routes', () => {
     wall.ms += 2000;
     board.tick();
     const probes = { influx: async () => true, redis: async () => true, streamLagMs: async () => 0 };
-    http = createServer(createApp(board, probes, () => undefined));
+    access = await appAccess(isolatedConfig());
+    http = createServer(createApp(board, probes, () => undefined, access.access));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(http.address() as AddressInfo).port}/api`;
   });
 
   afterAll(async () => {
     await new Promise((resolve) => http.close(resolve));
+    await access.close();
   });
 
   it('answers a sale summary with its staff rows', async () => {
-    const response = await fetch(`${base}/sales/${SALE}/summary`);
+    const response = await get(`/sales/${SALE}/summary`);
     expect(response.status).toBe(200);
     const summary = (await response.json()) as SaleSummary;
     expect(summary).toMatchObject({ sale: SALE, offered: 1, sold: 1, grossSales: 4500 });
@@ -71,16 +77,16 @@ describe('summary routes', () => {
   });
 
   it('answers a site summary over its sales', async () => {
-    const response = await fetch(`${base}/auctions/dallas/summary`);
+    const response = await get(`/auctions/dallas/summary`);
     expect(response.status).toBe(200);
     expect((await response.json()) as SiteSummary).toMatchObject({ auction: 'dallas', sales: 1, grossSales: 4500 });
   });
 
   it('answers 404 for a sale or site it does not know', async () => {
-    const sale = await fetch(`${base}/sales/no-such-sale/summary`);
+    const sale = await get(`/sales/no-such-sale/summary`);
     expect(sale.status).toBe(404);
     expect(await sale.json()).toEqual({ error: 'unknown sale "no-such-sale"' });
-    const site = await fetch(`${base}/auctions/nowhere/summary`);
+    const site = await get(`/auctions/nowhere/summary`);
     expect(site.status).toBe(404);
     expect(await site.json()).toEqual({ error: 'unknown auction "nowhere"' });
   });

@@ -15,6 +15,7 @@ import { SaleBoard } from '../server/sale-board';
 import type { SaleSummary } from '../server/wire';
 import { connectInflux, type InfluxStore } from '../storage/influxdb';
 import { at, run, type Scenario } from './helpers/alert-scenario';
+import { appAccess, withToken } from './helpers/access';
 import { dropStores, isolatedConfig } from './helpers/stores';
 import { SALE, script } from './helpers/script';
 
@@ -113,9 +114,12 @@ describe('archived summaries on the real InfluxDB', () => {
   let http: Server;
   let base: string;
   let archived: SaleSummary;
+  let access: Awaited<ReturnType<typeof appAccess>>;
+  const get = (path: string) => fetch(`${base}${path}`, withToken(access.token));
 
   beforeAll(async () => {
     influx = await connectInflux(config.influx);
+    access = await appAccess(config);
     const wall = { ms: 0 };
     const board = twoSales(wall);
     wall.ms += 25 * HOUR;
@@ -124,13 +128,14 @@ describe('archived summaries on the real InfluxDB', () => {
     await archiveSummaries(influx, summaries);
     await archiveSummaries(influx, summaries); // every node writes it: still one point
     const probes = { influx: async () => true, redis: async () => true, streamLagMs: async () => 0 };
-    http = createServer(createApp(board, probes, () => influx));
+    http = createServer(createApp(board, probes, () => influx, access.access));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(http.address() as AddressInfo).port}/api`;
   });
 
   afterAll(async () => {
     await new Promise((resolve) => http?.close(resolve));
+    await access?.close();
     await influx?.close();
     await dropStores(config);
   });
@@ -143,9 +148,9 @@ describe('archived summaries on the real InfluxDB', () => {
   });
 
   it('serves a retired sale’s summary from the archive, and 404 for a sale never seen', async () => {
-    const response = await fetch(`${base}/sales/${SALE}/summary`);
+    const response = await get(`/sales/${SALE}/summary`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual(archived);
-    expect((await fetch(`${base}/sales/never-held/summary`)).status).toBe(404);
+    expect((await get(`/sales/never-held/summary`)).status).toBe(404);
   });
 });

@@ -84,6 +84,16 @@ export function isDecline(baseline: number, level: number, t: DeclineThresholds)
   );
 }
 
+/**
+ * The most online bidders that still count as a decline below `baseline` (`isDecline` holds for
+ * every level at or below it), or null when no level would (a baseline under `minBaseline`). The
+ * wall display draws it as the lower edge of its baseline band.
+ */
+export function declineLevel(baseline: number, t: DeclineThresholds): number | null {
+  if (baseline < t.minBaseline) return null;
+  return baseline - Math.max((t.dropPct / 100) * baseline, t.minDrop, t.noiseSigmas * Math.sqrt(baseline));
+}
+
 export const laneDecline: LaneRule<LaneDeclineMemory> = {
   rule: 'attendance.decline',
   ...wording,

@@ -16,6 +16,7 @@ import type { Timing } from '../lifecycle';
 import type { SourceSample } from '../samples';
 import type { Figures, LaneRule, RuleResult, RuleWording } from './rule';
 import { round, secondsTiming } from './rule';
+import { lowerBound } from '../../server/metrics/windows';
 
 type StaleConfig = AlertConfig['feed.stale'];
 
@@ -57,16 +58,6 @@ function observe(memory: FeedMemory, newestAt: number | null, config: StaleConfi
   const resumedAt = gap > memory.limitMs ? newestAt : memory.resumedAt;
   const limitMs = Math.max(floorMs, config.gapMultiple * (sortedGaps[rank - 1] as number));
   return { newestAt, gaps, sortedGaps, limitMs, resumedAt };
-}
-
-function lowerBound(sorted: readonly number[], value: number): number {
-  let [lo, hi] = [0, sorted.length];
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as number) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function ageFigures(memory: FeedMemory, now: number): Figures {

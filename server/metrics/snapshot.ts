@@ -106,7 +106,7 @@ export function laneSnapshot(
 ): LaneSnapshot {
   return {
     ...laneFigures(lane, sale, now, options),
-    attendance: attendanceChart(lane, now, options.chartStepSec * 1000),
+    attendance: laneBuckets(lane, now - ATTENDANCE_SPAN_MS, now, options.chartStepSec * 1000),
   };
 }
 
@@ -194,10 +194,10 @@ function channelCounts(lane: LaneState, from: number, to: number) {
   return counts;
 }
 
-/** The last sample of each `stepMs` bucket over the last 30 minutes, ready for the chart. */
-function attendanceChart(lane: LaneState, now: number, stepMs: number): AttendanceSeries {
+/** A lane's attendance samples from `from` to `to` (inclusive), the last of each `stepMs` bucket: chart-ready. */
+export function laneBuckets(lane: LaneState, from: number, to: number, stepMs: number): AttendanceSeries {
   const series: AttendanceSeries = { ts: [], online: [] };
-  lane.attendance.forEachBetween(now - ATTENDANCE_SPAN_MS, now + 1, (online, ts) => {
+  lane.attendance.forEachBetween(from, to + 1, (online, ts) => {
     const bucket = Math.floor(ts / stepMs) * stepMs;
     if (series.ts.at(-1) === bucket) series.online[series.online.length - 1] = online;
     else {

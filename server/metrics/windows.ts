@@ -65,13 +65,7 @@ export class TimeWindow<T> {
   }
 
   private firstAtOrAfter(ts: number): number {
-    let [lo, hi] = [this.head, this.ts.length];
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.ts[mid] as number) < ts) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.ts, ts, this.head);
   }
 
   private evictBefore(cutoff: number): void {
@@ -111,12 +105,12 @@ export class SortedValues {
   private readonly items: number[] = [];
 
   insert(value: number): void {
-    this.items.splice(this.lowerBound(value), 0, value);
+    this.items.splice(lowerBound(this.items, value), 0, value);
   }
 
   /** Removes one occurrence of `value`, if there is one. */
   remove(value: number): void {
-    const i = this.lowerBound(value);
+    const i = lowerBound(this.items, value);
     if (this.items[i] === value) this.items.splice(i, 1);
   }
 
@@ -124,16 +118,17 @@ export class SortedValues {
     if (this.items.length === 0) return null;
     return this.items[Math.ceil(this.items.length / 2) - 1] as number;
   }
+}
 
-  private lowerBound(value: number): number {
-    let [lo, hi] = [0, this.items.length];
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.items[mid] as number) < value) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+/** The first index at or after `from` whose value is ≥ `value`, in an ascending array (binary search). */
+export function lowerBound(sorted: readonly number[], value: number, from = 0): number {
+  let [lo, hi] = [from, sorted.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
   }
+  return lo;
 }
 
 /** Nearest-rank percentile (METRICS.md); `null` for no values. */

@@ -1,17 +1,17 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
+import { badRequest } from './bad-request';
 import { ALERT_RULES, ALERT_STATES } from '../../alerts/types';
+import { principalOf, requireRole } from '../access/http';
 import type { ActionResult, AlertDesk } from '../alert-desk';
 
 /** `acknowledged` = firing and acknowledged: a filter, not a state of its own. */
 const STATE_FILTERS = [...ALERT_STATES, 'acknowledged'] as const;
 
-const who = z.string().trim().min(1).max(100);
-/** Every action names who did it: it is recorded with the alert history. */
+/** The bodies of the actions; who did each comes from their login or token, not from the body. */
 export const actionBodies = {
-  ack: z.object({ by: who }),
+  ack: z.object({}),
   snooze: z.object({
-    by: who,
     minutes: z
       .number()
       .int()
@@ -19,7 +19,6 @@ export const actionBodies = {
       .max(24 * 60),
   }),
   silence: z.object({
-    by: who,
     sale: z.string().min(1),
     lane: z.string().min(1).optional(),
     rule: z.enum(ALERT_RULES).optional(),
@@ -29,13 +28,14 @@ export const actionBodies = {
       .min(1)
       .max(7 * 24 * 60),
   }),
-  rules: z.object({ by: who, patch: z.record(z.string(), z.unknown()) }),
+  rules: z.object({ patch: z.record(z.string(), z.unknown()) }),
 };
 
 /**
  * `/api/alerts…` (../shared/API.md): the alerts, acknowledge, snooze, silence a lane or rule, and
- * the rule thresholds. Actions are applied by the evaluating node (see AlertDesk) and answered
- * with what they changed.
+ * the rule thresholds. Reading alerts needs a viewer; acting on them and the thresholds a manager,
+ * recorded under their name. Actions are applied by the evaluating node (see AlertDesk) and
+ * answered with what they changed.
  */
 export function alertRoutes(desk: AlertDesk): Router {
   const router = Router();
@@ -48,34 +48,37 @@ export function alertRoutes(desk: AlertDesk): Router {
     const sale = typeof req.query.sale === 'string' ? req.query.sale : undefined;
     res.json(desk.list({ state: state.data, sale }));
   });
-  router.get('/alerts/rules', (_req, res) => {
+  const manager = requireRole('manager');
+  router.get('/alerts/rules', manager, (_req, res) => {
     res.json(desk.rules());
   });
-  router.patch('/alerts/rules', async (req, res) => {
+  router.patch('/alerts/rules', manager, async (req, res) => {
     const body = actionBodies.rules.safeParse(req.body);
     if (!body.success) return badRequest(res, body.error);
-    reply(res, await desk.act({ kind: 'rules', ...body.data }), (result) => result.config);
+    const by = principalOf(res).name;
+    reply(res, await desk.act({ kind: 'rules', by, ...body.data }), (result) => result.config);
   });
-  router.post('/alerts/silences', async (req, res) => {
+  router.post('/alerts/silences', manager, async (req, res) => {
     const body = actionBodies.silence.safeParse(req.body);
     if (!body.success) return badRequest(res, body.error);
-    reply(res, await desk.act({ kind: 'silence', ...body.data }), (result) => result.mute);
+    const by = principalOf(res).name;
+    reply(res, await desk.act({ kind: 'silence', by, ...body.data }), (result) => result.mute);
   });
-  router.post('/alerts/:id/ack', async (req, res) => {
-    const body = actionBodies.ack.safeParse(req.body);
-    if (!body.success) return badRequest(res, body.error);
-    reply(res, await desk.act({ kind: 'ack', key: req.params.id, ...body.data }), (result) => result.alert);
+  router.post('/alerts/:id/ack', manager, async (req, res) => {
+    const by = principalOf(res).name;
+    reply(res, await desk.act({ kind: 'ack', key: String(req.params.id), by }), (result) => result.alert);
   });
-  router.post('/alerts/:id/snooze', async (req, res) => {
+  router.post('/alerts/:id/snooze', manager, async (req, res) => {
     const body = actionBodies.snooze.safeParse(req.body);
     if (!body.success) return badRequest(res, body.error);
-    reply(res, await desk.act({ kind: 'snooze', key: req.params.id, ...body.data }), (result) => result.alert);
+    const by = principalOf(res).name;
+    reply(
+      res,
+      await desk.act({ kind: 'snooze', key: String(req.params.id), by, ...body.data }),
+      (result) => result.alert,
+    );
   });
   return router;
-}
-
-function badRequest(res: Response, error: z.ZodError): void {
-  res.status(400).json({ error: error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
 }
 
 function reply(

@@ -2,6 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BrowserContext } from 'playwright-core';
+import type { Config } from '../../config';
+import { SESSION_COOKIE } from '../../server/access/credentials';
+import { withAccessStore } from './access';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** Screenshots, kept with the test output. */
@@ -24,4 +28,17 @@ export function requireBuiltUi(page: string): void {
   if (!fs.existsSync(path.join(ROOT, 'ui/dist', page))) {
     throw new Error(`ui/dist/${page} is missing: \`npm test\` builds it first (scripts/bootstrap.sh)`);
   }
+}
+
+/**
+ * Signs the browser in as a viewer of the server on `config` (a user and a session cookie made
+ * with the server's own access store), as a manager who logged in would be.
+ */
+export async function signInViewer(context: BrowserContext, config: Config, url: string): Promise<void> {
+  const session = await withAccessStore(config, async (store) => {
+    await store.saveUser('wall test', 'viewer', 'wall-test-password');
+    return (await store.login('wall test', 'wall-test-password'))?.session;
+  });
+  if (session === undefined) throw new Error('could not log the test viewer in');
+  await context.addCookies([{ name: SESSION_COOKIE, value: session, url }]);
 }

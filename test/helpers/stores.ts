@@ -34,8 +34,10 @@ export async function dropStores(config: Config): Promise<void> {
   await influx.query(`DROP DATABASE "${config.influx.database}"`);
   await influx.close();
   const redis = connectRedis(config.redis.url, 'lanewatch-test');
-  // The stream, its event counter and the server's checkpoint of it.
+  // The stream, its event counter, the server's checkpoint of it, and the users and tokens of the tests.
   await redis.del(config.redis.stream, `${config.redis.stream}:events`, `${config.redis.stream}:checkpoint`);
+  const access = await redis.keys(`${config.redis.stream}:access:*`);
+  if (access.length > 0) await redis.del(...access);
   await redis.quit();
   fs.rmSync(config.collector.spool.dir, { recursive: true, force: true });
 }

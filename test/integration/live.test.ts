@@ -19,12 +19,14 @@ import type {
   ServerToClientEvents,
 } from '../../server/wire';
 import { dropStores, eventually, isolatedConfig, quietLog } from '../helpers/stores';
+import { grantToken, withToken } from '../helpers/access';
 
 const config = isolatedConfig();
 // A 10-minute, 4-lane sale played at 200× (3 s of wall time), so the client sees it unfold.
 const sale = simulateSale({ seed: 11, lanes: 4, durationMin: 10, speed: 200, auction: 'testville', start: undefined });
 
 let server: RunningServer;
+let token: string;
 let collector: RunningCollector;
 let client: Socket<ServerToClientEvents, ClientToServerEvents>;
 const lanesMessages: LaneSnapshot[][] = [];
@@ -33,14 +35,15 @@ const held = new Map<string, LaneSnapshot>();
 
 beforeAll(async () => {
   server = await startServer(config, quietLog);
+  token = await grantToken(config, 'viewer');
   collector = await startCollector(config, [{ source: new SimulatorSource(sale, 200) }], quietLog);
   const base = `http://127.0.0.1:${server.port}`;
   // Every lane has opened (its first events are past the reorder window) before the screen watches.
   await eventually(async () => {
-    const sales = (await (await fetch(`${base}/api/sales`)).json()) as SaleInfo[];
+    const sales = (await (await fetch(`${base}/api/sales`, withToken(token))).json()) as SaleInfo[];
     return sales.some((s) => s.sale === sale.sale && s.lanes === sale.lanes.length) ? true : undefined;
   });
-  client = io(`${base}/live`, { transports: ['websocket'] });
+  client = io(`${base}/live`, { transports: ['websocket'], auth: { token } });
   client.on('lanes', (lanes) => {
     lanesMessages.push(lanes);
     for (const lane of lanes) held.set(lane.lane, lane);
@@ -122,12 +125,17 @@ describe('live lanes over socket.io', () => {
 
   it('answers the REST lane snapshots and health', async () => {
     const base = `http://127.0.0.1:${server.port}`;
-    const lanes = (await (await fetch(`${base}/api/sales/${sale.sale}/lanes`)).json()) as LaneSnapshot[];
+    const lanes = (await (
+      await fetch(`${base}/api/sales/${sale.sale}/lanes`, withToken(token))
+    ).json()) as LaneSnapshot[];
     expect(lanes.map((l) => l.lane)).toEqual(sale.lanes);
-    const unknown = await fetch(`${base}/api/sales/no-such-sale/lanes`);
+    const unknown = await fetch(`${base}/api/sales/no-such-sale/lanes`, withToken(token));
     expect(unknown.status).toBe(404);
     const health = await eventually(async () => {
-      const body = (await (await fetch(`${base}/api/health`)).json()) as { status: string; streamLagMs: number };
+      const body = (await (await fetch(`${base}/api/health`, withToken(token))).json()) as {
+        status: string;
+        streamLagMs: number;
+      };
       return body.status === 'ok' ? body : undefined;
     });
     expect(health).toMatchObject({ status: 'ok', influx: true, redis: true, streamLagMs: 0 });

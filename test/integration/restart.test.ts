@@ -23,6 +23,7 @@ import type { LaneSnapshot, SaleSummary } from '../../server/wire';
 import { busEntryEvents, connectRedis } from '../../storage/redis';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { dropStores, eventually, isolatedConfig, quietLog } from '../helpers/stores';
+import { grantToken, withToken } from '../helpers/access';
 
 // The server's 1 s tick moves a sale's clock on by wall time; at 600× a collector stalled (by a busy
 // CI machine) for longer than the reorder window would make the next events late, which the pure
@@ -63,6 +64,7 @@ beforeAll(async () => {
   atKill = { checkpoint: await checkpoints.load(), lastEntry: await newestEntry(), collectorDone };
 
   restarted = await startServerProcess(config);
+  const token = await grantToken(config, 'viewer');
   await collector.finished;
   lastEntry = await newestEntry();
   const base = `http://127.0.0.1:${restarted.port}/api/sales/${sale.sale}`;
@@ -70,12 +72,12 @@ beforeAll(async () => {
   await eventually(async () => {
     const position = await redis.hget(CHECKPOINT_KEY, 'position');
     if (position !== lastEntry) return undefined;
-    const summary = (await (await fetch(`${base}/summary`)).json()) as SaleSummary;
+    const summary = (await (await fetch(`${base}/summary`, withToken(token))).json()) as SaleSummary;
     return summary.state === 'closed' ? true : undefined;
   }, 30_000);
   const read = async () => ({
-    lanes: (await (await fetch(`${base}/lanes`)).json()) as LaneSnapshot[],
-    summary: (await (await fetch(`${base}/summary`)).json()) as SaleSummary,
+    lanes: (await (await fetch(`${base}/lanes`, withToken(token))).json()) as LaneSnapshot[],
+    summary: (await (await fetch(`${base}/summary`, withToken(token))).json()) as SaleSummary,
   });
   settled = await read();
   // Past the 2 s reorder window and two more ticks: nothing held back may still change them.

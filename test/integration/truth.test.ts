@@ -14,12 +14,14 @@ import { startServer, type RunningServer } from '../../server/server';
 import type { LaneSnapshot, SaleSummary } from '../../server/wire';
 import { connectInflux } from '../../storage/influxdb';
 import { dropStores, eventually, isolatedConfig, quietLog } from '../helpers/stores';
+import { grantToken, withToken } from '../helpers/access';
 
 const config = isolatedConfig();
 // A whole 4-hour sale of six lanes (~57,000 events), played as fast as the pipeline takes it.
 const sale = simulateSale({ seed: 11, lanes: 6, durationMin: 240, speed: 0, auction: 'truth', start: undefined });
 
 let server: RunningServer | undefined;
+let token: string;
 let pure: LaneRecount[];
 let live: LaneRecount[];
 let liveTotals: SaleSummary;
@@ -28,17 +30,18 @@ let recounted: LaneRecount[];
 beforeAll(async () => {
   pure = pureEngine();
   server = await startServer(config, quietLog);
+  token = await grantToken(config, 'viewer');
   const collector = await startCollector(config, [{ source: new SimulatorSource(sale, 0) }], quietLog);
   await collector.finished;
   await collector.stop();
   const base = `http://127.0.0.1:${server.port}/api/sales/${sale.sale}`;
   // `sale.closed` is the sale's last event: once it is applied, every event before it is.
   await eventually(async () => {
-    const response = await fetch(`${base}/summary`);
+    const response = await fetch(`${base}/summary`, withToken(token));
     return response.ok && ((await response.json()) as SaleSummary).state === 'closed' ? true : undefined;
   }, 30_000);
-  const lanes = (await (await fetch(`${base}/lanes`)).json()) as LaneSnapshot[];
-  liveTotals = (await (await fetch(`${base}/summary`)).json()) as SaleSummary;
+  const lanes = (await (await fetch(`${base}/lanes`, withToken(token))).json()) as LaneSnapshot[];
+  liveTotals = (await (await fetch(`${base}/summary`, withToken(token))).json()) as SaleSummary;
   live = recountTerms(lanes);
 
   const influx = await connectInflux(config.influx);

@@ -22,6 +22,16 @@ export function countPair(first: Figure, second: Figure): string {
   return first === null && second === null ? NO_VALUE : `${count(first)} / ${count(second)}`;
 }
 
+/** Durations the server sends in seconds: "58 s", "4.2 s". */
+export const seconds = numberFormat({ style: 'unit', unit: 'second', unitDisplay: 'narrow', maximumFractionDigits: 1 });
+
+const decimal = numberFormat({ maximumFractionDigits: 1 });
+
+/** Two durations read together, e.g. clerk latency p50 / p95: "0.4 / 2.7s", or "—". */
+export function secondsPair(first: Figure, second: Figure): string {
+  return first === null && second === null ? NO_VALUE : `${decimal(first)} / ${seconds(second)}`;
+}
+
 /** Bids per minute: one decimal so 0.4 and 0 stay apart. */
 export const perMinute = numberFormat({ minimumFractionDigits: 1, maximumFractionDigits: 1 });
 

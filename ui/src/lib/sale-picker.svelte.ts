@@ -1,5 +1,6 @@
 /** Which sale the wall display shows, kept current (see `SalePicker`). */
 import { fetchSales } from './api';
+import { NotLoggedInError } from './connection';
 import { newestOpenSale, saleFromUrl } from './choose-sale';
 
 /** Until a sale is open, ask often so the board lights up within seconds of the sale opening. */
@@ -16,6 +17,8 @@ export class SalePicker {
   sale = $state<string | null>(null);
   /** Why the last look at the sale list failed; `null` once it succeeds. */
   problem = $state<string | null>(null);
+  /** The server wants a login (or a kiosk token) before it lists sales. */
+  needsLogin = $state(false);
   readonly #pinned: boolean;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #abort = new AbortController();
@@ -43,8 +46,10 @@ export class SalePicker {
       const newest = newestOpenSale(await fetchSales(signal));
       if (newest && newest.sale !== this.sale) this.sale = newest.sale;
       this.problem = null;
+      this.needsLogin = false;
     } catch (error) {
       if (!signal.aborted) this.problem = error instanceof Error ? error.message : String(error);
+      this.needsLogin = error instanceof NotLoggedInError;
     }
     if (signal.aborted) return;
     this.#timer = setTimeout(() => void this.#check(signal), this.sale === null ? WAITING_POLL_MS : RECHECK_MS);

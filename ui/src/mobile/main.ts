@@ -3,6 +3,7 @@ import '../app.css';
 import './mobile.css';
 import MobileApp from './MobileApp.svelte';
 import { PushAlerts } from './lib/push.svelte';
+import { Session } from './lib/session.svelte';
 
 const target = document.getElementById('app');
 if (!target) throw new Error('m/index.html has no #app element');
@@ -11,4 +12,4 @@ if (!target) throw new Error('m/index.html has no #app element');
 const registration =
   'serviceWorker' in navigator ? navigator.serviceWorker.register('/m/sw.js', { scope: '/m/' }) : null;
 
-mount(MobileApp, { target, props: { push: new PushAlerts(registration) } });
+mount(MobileApp, { target, props: { push: new PushAlerts(registration), session: new Session() } });

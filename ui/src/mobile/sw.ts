@@ -2,16 +2,18 @@
 /**
  * The phone app's service worker, served at `/m/sw.js` with scope `/m/`. It turns each Web Push
  * message (alerts/notify/webpush.ts `PushPayload`) into a notification; its Acknowledge button
- * acknowledges the alerts without opening the app, and a tap anywhere else opens the app.
+ * acknowledges the alerts without opening the app, as the manager logged in on the page (the
+ * session cookie), and a tap anywhere else opens the app.
  */
 import type { PushPayload } from '../../../alerts/notify/webpush';
-import { workerName } from './lib/manager';
 import { figuresLine } from './lib/wording';
 
 declare const self: ServiceWorkerGlobalScope;
 
 const APP = '/m/';
 const ICON = '/m/icons/icon-192.png';
+/** Where the version before logins kept the manager's typed name; the session cookie replaced it. */
+const OLD_NAME_CACHE = 'lanewatch-m';
 
 /** What a notification remembers for its buttons. */
 interface NotificationData {
@@ -28,7 +30,9 @@ interface AlertNotificationOptions extends NotificationOptions {
 
 // A new version takes over at once: it has no cache to keep consistent with open pages.
 self.addEventListener('install', () => void self.skipWaiting());
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener('activate', (event) =>
+  event.waitUntil(Promise.all([self.clients.claim(), caches.delete(OLD_NAME_CACHE)])),
+);
 
 self.addEventListener('push', (event) => {
   event.waitUntil(showAlerts(event.data));
@@ -76,23 +80,15 @@ function bodyOf(payload: PushPayload): string {
 }
 
 /**
- * POSTs every acknowledge link as the name the page saved. Without a name, or when the server
- * refuses, the manager is told so and the app opens to do it there.
+ * POSTs every acknowledge link; the server records them under the login the page's session cookie
+ * names. When the server knows no login (401) or the login may not acknowledge (403), the app opens
+ * to log in or say why; any other failure is told in a notification that opens the app.
  */
 async function acknowledgeAll(acks: readonly string[], tag: string): Promise<void> {
-  const by = await workerName();
-  if (by === null) return openApp();
-  const results = await Promise.allSettled(
-    acks.map(async (url) => {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ by }),
-      });
-      if (!response.ok) throw new Error(`the server answered ${response.status}`);
-    }),
-  );
-  const failures = results.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
+  const results = await Promise.allSettled(acks.map(acknowledge));
+  const reasons = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+  if (reasons.some((reason) => reason instanceof NotAllowed)) return openApp();
+  const failures = reasons.map(String);
   if (failures.length === 0) return;
   await self.registration.showNotification('Acknowledge failed', {
     body: `${failures.length} of ${acks.length} not acknowledged (${failures[0]}). Tap to open Lanewatch.`,
@@ -100,6 +96,24 @@ async function acknowledgeAll(acks: readonly string[], tag: string): Promise<voi
     tag,
     data: { acks: [] } satisfies NotificationData,
   });
+}
+
+/** The server refused the acknowledgement for who is asking (401 or 403): only the app can help. */
+class NotAllowed extends Error {
+  override name = 'NotAllowed';
+}
+
+async function acknowledge(url: string): Promise<void> {
+  const response = await fetch(url, {
+    method: 'POST',
+    // A same-origin request sends the cookie by default; the acknowledgement rests on it, so say so.
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  if (response.status === 401 || response.status === 403)
+    throw new NotAllowed(`the server answered ${response.status}`);
+  if (!response.ok) throw new Error(`the server answered ${response.status}`);
 }
 
 /** Focuses the app if it is open, else opens it. */

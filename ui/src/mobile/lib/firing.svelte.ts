@@ -1,17 +1,24 @@
 /**
  * The alerts that need a manager now, kept live: the firing list from `GET /api/alerts?state=firing`
  * on every (re)connect, then each `alert` transition from the `/live` namespace, which the server
- * sends to every client (../../../../../shared/API.md).
+ * sends to every client (../../../../../shared/API.md). Both need a login: the socket's handshake
+ * carries the session cookie like any same-origin request.
  */
 import { io, type Socket } from 'socket.io-client';
 import { SvelteMap } from 'svelte/reactivity';
 import type { Alert } from '../../../../alerts/types';
 import type { ServerToClientEvents } from '../../../../server/wire';
 import type { ConnectionState } from '../../lib/live.svelte';
-import { acknowledge, fetchFiring, snooze, type SnoozeMinutes } from './api';
+import { acknowledge, fetchFiring, reportSignedOut, snooze, type SnoozeMinutes } from './api';
 
 /** A list that failed to load is asked for again after this long, while connected. */
 const RELOAD_AFTER_MS = 5_000;
+
+/**
+ * How the server's refusal of a handshake without a login begins (server/access/socket.ts
+ * `UNAUTHORIZED`; that module is server code, so the page matches the word instead of importing it).
+ */
+const UNAUTHORIZED = 'unauthorized';
 
 /** Firing, and nobody has acknowledged or snoozed it yet. */
 export function needsAttention(alert: Alert): boolean {
@@ -25,9 +32,10 @@ function byUrgency(a: Alert, b: Alert): number {
 }
 
 /**
- * Connects on construction. Every alert heard of is kept by key at its latest transition (a reply
- * or message about an earlier transition never overwrites a later one); `list` shows those that
- * need attention. `close()` ends it for good.
+ * Connects on construction: construct it once logged in. A refused handshake reports the login
+ * gone (./api.ts `reportSignedOut`) and stays disconnected. Every alert heard of is kept by key at
+ * its latest transition (a reply or message about an earlier transition never overwrites a later
+ * one); `list` shows those that need attention. `close()` ends it for good.
  */
 export class FiringAlerts {
   connection = $state<ConnectionState>('reconnecting');
@@ -50,21 +58,24 @@ export class FiringAlerts {
       void this.#load();
     });
     this.#socket.on('disconnect', () => this.#onConnectionLost());
-    this.#socket.on('connect_error', () => this.#onConnectionLost());
+    this.#socket.on('connect_error', (error) => {
+      this.#onConnectionLost();
+      if (error.message.startsWith(UNAUTHORIZED)) reportSignedOut();
+    });
     this.#socket.on('alert', (transition) => {
       this.#heardWhileLoading?.push(transition.alert);
       this.#apply(transition.alert);
     });
   }
 
-  /** Throws what went wrong; on success the alert leaves the list. */
-  async acknowledge(key: string, by: string): Promise<void> {
-    this.#apply(await acknowledge(key, by));
+  /** Under the logged-in manager's name. Throws what went wrong; on success the alert leaves the list. */
+  async acknowledge(key: string): Promise<void> {
+    this.#apply(await acknowledge(key));
   }
 
   /** Throws what went wrong; on success the alert leaves the list until the snooze ends. */
-  async snooze(key: string, minutes: SnoozeMinutes, by: string): Promise<void> {
-    this.#apply(await snooze(key, minutes, by));
+  async snooze(key: string, minutes: SnoozeMinutes): Promise<void> {
+    this.#apply(await snooze(key, minutes));
   }
 
   close(): void {

@@ -1,0 +1,141 @@
+/**
+ * Measures, inside Chromium, what each screen update costs the page's main thread. The wall display
+ * applies the server's changes in `requestAnimationFrame` callbacks (ui/src/lib/frame-queue.ts) and
+ * nothing else of it uses one, so the probe wraps them: an update's time runs from the callback's
+ * start until a message posted from it is delivered — after the frame's style, layout and paint,
+ * which run on the main thread between the two. Long tasks (> 50 ms) are collected by a
+ * PerformanceObserver; CDP's Performance metrics give the whole main thread's busy time as a peer.
+ */
+import type { CDPSession, Page } from 'playwright-core';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../server/wire';
+
+/** Installed before the page's own scripts (`page.addInitScript`). Kept as text: it runs in the page. */
+const PROBE = `(() => {
+  const probe = { updates: [], longTasks: [] };
+  window.__frameProbe = probe;
+  const channel = new MessageChannel();
+  let started = [];
+  channel.port1.onmessage = () => {
+    const end = performance.now();
+    for (const start of started) probe.updates.push(end - start);
+    started = [];
+  };
+  const raf = window.requestAnimationFrame.bind(window);
+  window.requestAnimationFrame = (callback) =>
+    raf((time) => {
+      const start = performance.now();
+      try {
+        callback(time);
+      } finally {
+        started.push(start);
+        channel.port2.postMessage(0);
+      }
+    });
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) probe.longTasks.push(entry.duration);
+  }).observe({ type: 'longtask', buffered: true });
+})();`;
+
+export interface FrameReport {
+  /** Main-thread ms of each update since the last `reset`. */
+  updates: number[];
+  /** Durations of the tasks over 50 ms since the last `reset`. */
+  longTasks: number[];
+  /** CDP: main-thread busy time (all tasks) since the last `reset`, ms. */
+  taskMs: number;
+  /** CDP: JS heap in use after a forced garbage collection, bytes. */
+  heapBytes: number;
+}
+
+export interface FrameProbe {
+  /** Forgets what was measured so far (a warm-up). */
+  reset(): Promise<void>;
+  read(): Promise<FrameReport>;
+}
+
+export async function installFrameProbe(page: Page): Promise<FrameProbe> {
+  await page.addInitScript(PROBE);
+  const cdp: CDPSession = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const taskSeconds = async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    return metrics.find((metric) => metric.name === 'TaskDuration')?.value ?? 0;
+  };
+  let taskBase = 0;
+  return {
+    async reset() {
+      await page.evaluate('window.__frameProbe.updates = []; window.__frameProbe.longTasks = [];');
+      taskBase = await taskSeconds();
+    },
+    async read() {
+      const { updates, longTasks } = (await page.evaluate('window.__frameProbe')) as {
+        updates: number[];
+        longTasks: number[];
+      };
+      const taskMs = ((await taskSeconds()) - taskBase) * 1000;
+      await cdp.send('HeapProfiler.collectGarbage');
+      const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+      return { updates, longTasks, taskMs, heapBytes: usedSize };
+    },
+  };
+}
+
+/** Nearest-rank percentile, as METRICS.md counts them. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/**
+ * Counts the `wall` messages a sale's wall screens get, and the lane changes in them, with a
+ * screen of its own in the same room: what the server sent, counted outside the page so the count
+ * costs the page nothing.
+ */
+export async function countWallMessages(url: string, sale: string): Promise<WallCount> {
+  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(`${url}/live`, { transports: ['websocket'] });
+  let messages = 0;
+  const lanes = new Map<string, number>();
+  socket.on('wall', (delta) => {
+    messages++;
+    for (const { lane } of delta.lanes) lanes.set(lane, (lanes.get(lane) ?? 0) + 1);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.on('connect', () =>
+      socket.emit('watch', { sale, view: 'wall' }, (reply) => (reply.ok ? resolve() : reject(new Error(reply.error)))),
+    );
+  });
+  return { read: () => ({ messages, lanes: new Map(lanes) }), close: () => void socket.close() };
+}
+
+export interface WallCount {
+  read(): { messages: number; lanes: Map<string, number> };
+  close(): void;
+}
+
+/**
+ * The floor under any update on this page: the main-thread time of frames that change a single
+ * character of one element and nothing else (the page must be quiet: no other updates coming).
+ * Same measure as the probe's; returns the median of `frames` such frames.
+ */
+export async function singleChangeFloorMs(page: Page, selector: string, frames = 60): Promise<number> {
+  const samples = (await page.evaluate(`new Promise((resolve) => {
+    const element = document.querySelector(${JSON.stringify(selector)});
+    const channel = new MessageChannel();
+    const samples = [];
+    let start = 0;
+    const step = () => requestAnimationFrame(() => {
+      start = performance.now();
+      element.textContent = String(samples.length % 90 + 10);
+      channel.port2.postMessage(0);
+    });
+    channel.port1.onmessage = () => {
+      samples.push(performance.now() - start);
+      if (samples.length < ${frames}) setTimeout(step, 30);
+      else resolve(samples);
+    };
+    step();
+  })`)) as number[];
+  return percentile(samples, 50);
+}
