@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, OUTPUT, ROOT, requireBuiltUi } from '../helpers/browser';
+import { CHROMIUM, OUTPUT, ROOT, requireBuiltUi, overflow } from '../helpers/browser';
 import {
   countWallMessages,
   installFrameProbe,
@@ -90,14 +90,7 @@ describe('48 lanes at 1 Hz', () => {
   })) {
     it(`fits 48 lanes on a ${name} screen without scrolling, and keeps a screenshot`, async () => {
       await page.setViewportSize(viewport);
-      await expect
-        .poll(() =>
-          page.evaluate(() => ({
-            vertical: document.documentElement.scrollHeight - window.innerHeight,
-            horizontal: document.documentElement.scrollWidth - window.innerWidth,
-          })),
-        )
-        .toEqual({ vertical: 0, horizontal: 0 });
+      await expect.poll(() => overflow(page)).toEqual({ vertical: 0, horizontal: 0 });
       const inside = await page.locator('[data-testid=lane-tile]').evaluateAll((tiles) =>
         tiles.every((tile) => {
           const box = tile.getBoundingClientRect();

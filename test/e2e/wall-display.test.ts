@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../collector/collector';
 import { SimulatorSource, simulateSale } from '../../collector/sources/simulator';
 import { startServer, type RunningServer } from '../../server/server';
-import { CHROMIUM, OUTPUT, ROOT, requireBuiltUi, signInViewer } from '../helpers/browser';
+import { CHROMIUM, OUTPUT, ROOT, requireBuiltUi, signInViewer, overflow } from '../helpers/browser';
 import { grantToken, withAccessStore } from '../helpers/access';
 import { dropStores, eventually, isolatedConfig, quietLog } from '../helpers/stores';
 
@@ -126,14 +126,7 @@ describe('wall display', () => {
     it(`fits every lane on a ${name} screen without scrolling, key numbers ≥ 24 px at 1080p, and keeps a screenshot`, async () => {
       await page.setViewportSize(viewport);
       const scale = viewport.height / 1080;
-      await expect
-        .poll(() =>
-          page.evaluate(() => ({
-            vertical: document.documentElement.scrollHeight - window.innerHeight,
-            horizontal: document.documentElement.scrollWidth - window.innerWidth,
-          })),
-        )
-        .toEqual({ vertical: 0, horizontal: 0 });
+      await expect.poll(() => overflow(page)).toEqual({ vertical: 0, horizontal: 0 });
       const tiles = await page.locator('[data-testid=lane-tile]').evaluateAll((nodes) =>
         nodes.map((node) => {
           const box = node.getBoundingClientRect();

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { Config } from '../../config';
 import { SESSION_COOKIE } from '../../server/access/credentials';
 import { withAccessStore } from './access';
@@ -41,4 +41,12 @@ export async function signInViewer(context: BrowserContext, config: Config, url:
   });
   if (session === undefined) throw new Error('could not log the test viewer in');
   await context.addCookies([{ name: SESSION_COOKIE, value: session, url }]);
+}
+
+/** How far the page scrolls past the viewport, each way: `{ vertical: 0, horizontal: 0 }` when it fits. */
+export function overflow(page: Page): Promise<{ vertical: number; horizontal: number }> {
+  return page.evaluate(() => ({
+    vertical: document.documentElement.scrollHeight - window.innerHeight,
+    horizontal: document.documentElement.scrollWidth - window.innerWidth,
+  }));
 }
