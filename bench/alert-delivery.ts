@@ -203,7 +203,14 @@ function report(): void {
   const complete = rows
     .slice(0, STAGGERED)
     .map(([, entry]) => entry)
-    .filter((entry): entry is Required<Heard> => Object.values(entry).length === 5);
+    .filter(
+      (entry): entry is Required<Heard> =>
+        entry.lowSampleAt !== undefined &&
+        entry.firedAt !== undefined &&
+        entry.wallAt !== undefined &&
+        entry.webhookAt !== undefined &&
+        entry.messageSize !== undefined,
+    );
   const holdOver = (entry: Required<Heard>) => entry.lowSampleAt + HOLD_MS;
   const figures = {
     'hold over → fired': complete.map((entry) => entry.firedAt - holdOver(entry)),

@@ -1,6 +1,6 @@
 import type { Namespace } from 'socket.io';
 import { z } from 'zod';
-import { mayAct } from './access/roles';
+import { refusal } from './access/roles';
 import { principalOfSocket } from './access/socket';
 import type { AlertAction, AlertDesk } from './alert-desk';
 import { actionBodies } from './routes/alerts';
@@ -17,14 +17,14 @@ export function alertSocketActions(
 ): void {
   namespace.on('connection', (socket) => {
     const principal = principalOfSocket(socket);
-    const act = <S extends z.ZodType>(schema: S, toAction: (body: z.infer<S>, by: string) => AlertAction) =>
-      ((request: unknown, ack: unknown) => {
+    const act =
+      <S extends z.ZodType>(schema: S, toAction: (body: z.infer<S>, by: string) => AlertAction) =>
+      (request: unknown, ack: unknown) => {
         const reply = (typeof ack === 'function' ? ack : () => {}) as (answer: Ack<unknown>) => void;
-        if (!mayAct(principal, 'manager')) {
-          return reply({ ok: false, error: `this needs the manager role; ${principal.name} is a ${principal.role}` });
-        }
+        const refused = refusal(principal, 'manager');
+        if (refused !== undefined) return reply({ ok: false, error: refused });
         void answer(desk, schema, request, reply, (body) => toAction(body, principal.name));
-      }) as never;
+      };
     socket.on(
       'ackAlert',
       act(actionBodies.ack.extend({ key: keySchema }), ({ key }, by) => ({ kind: 'ack', key, by })),

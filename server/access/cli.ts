@@ -35,10 +35,12 @@ user
     console.log(`${saved.name} can log in as ${saved.role}`);
   });
 user
-  .command('role <name> <role>')
+  .command('role')
   .description('change a user’s role')
-  .action(async (name: string, newRole: string) => {
-    const saved = await store.setRole(name, role(newRole));
+  .argument('<name>')
+  .argument('<role>', 'viewer, manager or admin', role)
+  .action(async (name: string, newRole: Role) => {
+    const saved = await store.setRole(name, newRole);
     console.log(saved ? `${saved.name} is now ${saved.role}` : `no user ${name}`);
   });
 user

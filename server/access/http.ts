@@ -6,7 +6,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { identify, originAllowed } from './credentials';
-import { mayAct, type Principal, type Role } from './roles';
+import { refusal, type Principal, type Role } from './roles';
 import type { AccessStore } from './store';
 
 declare module 'express' {
@@ -35,10 +35,10 @@ export function requireRole(role: Role): RequestHandler {
     const { principal } = res.locals;
     if (!principal) {
       res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'log in, or present an access token' });
-    } else if (!mayAct(principal, role)) {
-      res.status(403).json({ error: `this needs the ${role} role; ${principal.name} is a ${principal.role}` });
     } else {
-      next();
+      const refused = refusal(principal, role);
+      if (refused === undefined) next();
+      else res.status(403).json({ error: refused });
     }
   };
 }

@@ -26,6 +26,13 @@ export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 }
 
+/** Why `principal` may not do what needs `needed`, or undefined when they may. */
+export function refusal(principal: Pick<Principal, 'name' | 'role'>, needed: Role): string | undefined {
+  return mayAct(principal, needed)
+    ? undefined
+    : `this needs the ${needed} role; ${principal.name} is a ${principal.role}`;
+}
+
 export function mayAct(principal: Pick<Principal, 'role'> | undefined, needed: Role): boolean {
   return principal !== undefined && ROLES.indexOf(principal.role) >= ROLES.indexOf(needed);
 }
