@@ -22,6 +22,8 @@ const envSchema = z.object({
   SPOOL_MAX_MB: positiveInt.default(1024),
   /** Largest webhook request body. */
   INGEST_MAX_BYTES: positiveInt.default(5 * 1024 * 1024),
+  /** How often the collector publishes its sources' status to Redis for the server's admins. */
+  COLLECTOR_STATUS_EVERY_SEC: z.coerce.number().positive().default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   INFLUX_URL: z.url().default('http://127.0.0.1:8086'),
@@ -237,6 +239,8 @@ export interface CollectorConfig {
   sources: SourceConfig[];
   spool: { dir: string; maxBytes: number };
   ingestMaxBytes: number;
+  /** How often the sources' status goes to Redis; the server calls a source stale after 3 missed. */
+  statusEveryMs: number;
 }
 
 export interface Config {
@@ -301,6 +305,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           : readSources(e.COLLECTOR_CONFIG, env),
       spool: { dir: e.SPOOL_DIR, maxBytes: e.SPOOL_MAX_MB * 1024 * 1024 },
       ingestMaxBytes: e.INGEST_MAX_BYTES,
+      statusEveryMs: e.COLLECTOR_STATUS_EVERY_SEC * 1000,
     },
     simulator: {
       seed: e.SIM_SEED,

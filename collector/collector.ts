@@ -9,6 +9,7 @@ import { createCollectorMetrics } from './metrics';
 import { Pipeline } from './pipeline';
 import { InfluxEventSink } from './sinks/influxdb';
 import { RedisStreamSink } from './sinks/redis-stream';
+import { publishSourceStatus } from './source-status';
 import type { Normalizer } from './normalize';
 import type { Source } from './sources/source';
 import type { WebhookSource } from './sources/webhook';
@@ -27,7 +28,10 @@ export interface RunningCollector {
   stop(): Promise<void>;
 }
 
-/** Starts the collector: sources → pipeline → InfluxDB + Redis stream, with its HTTP port. */
+/**
+ * Starts the collector: sources → pipeline → InfluxDB + Redis stream, with its HTTP port, and its
+ * sources' status published to Redis for the server's admins.
+ */
 export async function startCollector(
   config: Config,
   feeds: readonly Feed[],
@@ -57,6 +61,16 @@ export async function startCollector(
     ),
   ).then(() => pipeline.drain());
 
+  const running = new Set([...feeds.map(({ source }) => source.name), ...webhooks.map(({ name }) => name)]);
+  const status = publishSourceStatus(redis, pipeline, {
+    stream: config.redis.stream,
+    // Only configured sources this collector runs: a replay beside the live collector shares its
+    // config, and must not overwrite the live sources' status with its own empty counts.
+    sources: config.collector.sources.filter(({ name }) => running.has(name)),
+    everyMs: config.collector.statusEveryMs,
+    log,
+  });
+
   return {
     port,
     pipeline,
@@ -65,6 +79,8 @@ export async function startCollector(
       stopping.abort();
       http.close();
       await finished;
+      // With the final counts, before the pipeline's Redis sink closes the connection.
+      await status.stop();
       await pipeline.close();
     },
   };

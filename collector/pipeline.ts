@@ -64,6 +64,10 @@ export interface SourceCounters {
   rejectedBy: Record<string, number>;
   /** Messages lost according to `seq` jumps. */
   gaps: number;
+  /** When (ms since the epoch) the newest message came, good or bad. */
+  lastMessageAt: number;
+  /** When the newest message came that gave an accepted event; undefined until one does. */
+  lastAcceptedAt: number | undefined;
 }
 
 export type { SinkCounters };
@@ -201,8 +205,10 @@ export class Pipeline {
 
   /** Validates one raw message and queues what it yields; returns what became of it. */
   private ingest(sourceName: string, message: unknown, normalizer: Normalizer): { accepted: number; reason?: string } {
-    const counters = this.countersFor(sourceName);
+    const now = Date.now();
+    const counters = this.countersFor(sourceName, now);
     counters.received++;
+    counters.lastMessageAt = now;
     const normalized = normalizer.normalize(message);
     if (!normalized.ok) {
       this.reject(sourceName, counters, normalized.reason, message);
@@ -224,6 +230,7 @@ export class Pipeline {
       }
       if (event.seq !== undefined) this.trackSeq(sourceName, counters, event);
       counters.accepted++;
+      counters.lastAcceptedAt = now;
       accepted++;
       this.pending.push(event);
     }
@@ -271,10 +278,19 @@ export class Pipeline {
     else this.log.debug({ source, reason }, 'rejected a message');
   }
 
-  private countersFor(source: string): SourceCounters {
+  private countersFor(source: string, now: number): SourceCounters {
     let counters = this.sources.get(source);
     if (!counters) {
-      counters = { received: 0, accepted: 0, duplicates: 0, rejected: 0, rejectedBy: {}, gaps: 0 };
+      counters = {
+        received: 0,
+        accepted: 0,
+        duplicates: 0,
+        rejected: 0,
+        rejectedBy: {},
+        gaps: 0,
+        lastMessageAt: now,
+        lastAcceptedAt: undefined,
+      };
       this.sources.set(source, counters);
     }
     return counters;

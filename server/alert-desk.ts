@@ -136,6 +136,17 @@ export class AlertDesk {
     }
   }
 
+  /**
+   * At start-up, before the screens' first second: the alerts as last stored, so the wall shows
+   * them (and the markers it restored go on) from the start rather than after the first round.
+   * Must not fail the start: an unreadable store is logged, and every round reads it again.
+   */
+  async load(): Promise<void> {
+    await this.readShared().catch((error: unknown) =>
+      this.options.log.warn({ err: error }, 'could not read the stored alerts; they show from the first round'),
+    );
+  }
+
   /** Alerts as they stand; `acknowledged` = firing and acknowledged. */
   list(filter?: { state?: string; sale?: string }): Alert[] {
     const alerts = currentAlerts(this.state, filter?.sale);

@@ -13,6 +13,7 @@ import { alertRoutes } from './routes/alerts';
 import { healthRoutes, type HealthProbes } from './routes/health';
 import { historyRoutes } from './routes/history';
 import { salesRoutes } from './routes/sales';
+import { sourceRoutes } from './routes/sources';
 import type { SaleBoard } from './sale-board';
 
 const UI_DIST = fileURLToPath(new URL('../ui/dist', import.meta.url));
@@ -32,6 +33,8 @@ export function createApp(
   influx: () => InfluxStore | undefined,
   access: AppAccess,
   alerts?: { desk: AlertDesk; push: Router },
+  /** The collector's sources' status hash (storage/source-status.ts), source name → JSON. */
+  collectorSources?: () => Promise<Record<string, string>>,
 ): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -47,6 +50,10 @@ export function createApp(
   if (alerts) {
     app.use('/api/push', requireRole('manager'));
     app.use('/api', alertRoutes(alerts.desk), alerts.push);
+  }
+  if (collectorSources) {
+    app.use('/api/admin/sources', requireRole('admin'));
+    app.use('/api', sourceRoutes(collectorSources));
   }
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'no such route' });

@@ -7,7 +7,8 @@
  * A lane's points come from the engine's attendance window, so its chart is whole after a restart
  * too. Bands, markers and the sale's sum come from what the alert desk and the engine know at
  * present: `SaleCharts.sample` records them every second for every open sale, watched or not; the
- * sale's sum is seeded from the lanes' windows, bands and markers start when the server does.
+ * sale's sum is seeded from the lanes' windows, bands and markers are kept across a restart in the
+ * checkpoint (`SaleCharts.history`, ./chart-checkpoint).
  */
 import { declineLevel } from '../alerts/rules/decline';
 import type { AlertConfig } from '../alerts/config';
@@ -86,11 +87,25 @@ export class Buckets {
   }
 }
 
+/** What a chart keeps across a restart: its band and markers (its points come back from the engine). */
+export interface ChartHistory {
+  band: BaselineBand;
+  markers: AlertMarker[];
+}
+
+/** A sale's chart history: the sale chart's, and each lane chart's that has a band or markers. */
+export interface SaleChartHistory {
+  sale: ChartHistory;
+  lanes: Record<string, ChartHistory>;
+}
+
 /** The alert baseline as steps: a new step only when the band moves. */
 export class BandSteps {
-  readonly band: BaselineBand = { ts: [], expected: [], declineAt: [] };
   /** Counts changes, so a screen's copy can be compared without comparing the arrays. */
   version = 0;
+
+  /** `band`: the steps a checkpoint kept; a new chart has none. */
+  constructor(readonly band: BaselineBand = emptyBand()) {}
 
   record(now: number, expected: number | null, declineAt: number | null): void {
     const { ts, expected: levels, declineAt: lows } = this.band;
@@ -126,6 +141,11 @@ export class MarkerSet {
   private readonly markers = new Map<string, AlertMarker>();
   version = 0;
 
+  /** `markers`: those a checkpoint kept; an open one goes on as the same marker while its alert fires. */
+  constructor(markers: readonly AlertMarker[] = []) {
+    for (const marker of markers) this.markers.set(markerId(marker.key, marker.from), { ...marker });
+  }
+
   /**
    * Takes in the chart's alerts as they stand: an open episode (`firedAt`) is a marker from then;
    * a marker whose alert no longer has that episode ends when it resolved (or now, if unsaid).
@@ -134,7 +154,7 @@ export class MarkerSet {
     const open = new Set<string>();
     for (const alert of alerts) {
       if (alert.firedAt === undefined) continue;
-      const id = `${alert.key}@${alert.firedAt}`;
+      const id = markerId(alert.key, alert.firedAt);
       open.add(id);
       if (this.markers.has(id)) continue;
       this.markers.set(id, {
@@ -172,12 +192,20 @@ export class MarkerSet {
 export class SaleCharts {
   readonly laneBands = new Map<string, BandSteps>();
   readonly laneMarkers = new Map<string, MarkerSet>();
-  readonly saleBand = new BandSteps();
-  readonly saleMarkers = new MarkerSet();
+  readonly saleBand: BandSteps;
+  readonly saleMarkers: MarkerSet;
   readonly saleOnline = new Buckets(SALE_CHART_STEP_MS);
 
-  constructor(sale: SaleState, now: number) {
+  /** `history`: the bands and markers a checkpoint kept, for a sale the restored engine has. */
+  constructor(sale: SaleState, now: number, history?: SaleChartHistory) {
     this.seedSaleOnline(sale, now);
+    this.saleBand = new BandSteps(history?.sale.band);
+    this.saleMarkers = new MarkerSet(history?.sale.markers);
+    for (const [lane, chart] of Object.entries(history?.lanes ?? {})) {
+      this.laneBands.set(lane, new BandSteps(chart.band));
+      this.laneMarkers.set(lane, new MarkerSet(chart.markers));
+    }
+    this.trimLanes(now);
   }
 
   /**
@@ -199,14 +227,32 @@ export class SaleCharts {
       const band = alert.lane === undefined ? this.saleBand : getOrAdd(this.laneBands, alert.lane, BandSteps);
       band.record(now, expected, expected === null ? null : declineLevel(expected, thresholds));
     }
-    const laneFrom = now - LANE_CHART_SPAN_MS;
     for (const lane of sale.lanes.keys()) {
-      const markers = getOrAdd(this.laneMarkers, lane, MarkerSet);
-      markers.record(byLane.get(lane) ?? [], now);
-      markers.trimBefore(laneFrom);
-      this.laneBands.get(lane)?.trimBefore(laneFrom);
+      getOrAdd(this.laneMarkers, lane, MarkerSet).record(byLane.get(lane) ?? [], now);
     }
+    this.trimLanes(now);
     this.saleMarkers.record(saleWide, now);
+  }
+
+  /**
+   * The bands and markers, for the restart checkpoint: only what the charts show — a lane's last
+   * 30 minutes (kept so by `sample`), the sale's whole sale.
+   */
+  history(): SaleChartHistory {
+    const lanes: Record<string, ChartHistory> = {};
+    for (const lane of new Set([...this.laneBands.keys(), ...this.laneMarkers.keys()])) {
+      const band = copyBand(this.laneBands.get(lane)?.band ?? emptyBand());
+      const markers = this.laneMarkers.get(lane)?.list() ?? [];
+      if (band.ts.length > 0 || markers.length > 0) lanes[lane] = { band, markers };
+    }
+    return { sale: { band: copyBand(this.saleBand.band), markers: this.saleMarkers.list() }, lanes };
+  }
+
+  /** Drops what the lane charts no longer show: band steps and markers that ended before their 30 minutes. */
+  private trimLanes(now: number): void {
+    const laneFrom = now - LANE_CHART_SPAN_MS;
+    for (const markers of this.laneMarkers.values()) markers.trimBefore(laneFrom);
+    for (const band of this.laneBands.values()) band.trimBefore(laneFrom);
   }
 
   /** The sale's sum at each minute of the lanes' windows: a sale chart is whole from its first look. */
@@ -263,7 +309,7 @@ export class SentChart {
   /** Everything the screens hold, points from `from` on: for a screen that starts watching. */
   whole(window: ChartDelta['window'], from: number, band: BandSteps | undefined, markers: MarkerSet | undefined) {
     const delta: ChartDelta = { window, points: this.points.since(Math.max(from, window.from)) };
-    delta.band = band ? copyBand(band.band) : { ts: [], expected: [], declineAt: [] };
+    delta.band = copyBand(band?.band ?? emptyBand());
     delta.markers = markers?.list() ?? [];
     return delta;
   }
@@ -279,8 +325,17 @@ function readings(lane: LaneState, from: number, to: number) {
   return { ts, online, next: 0 };
 }
 
+function emptyBand(): BaselineBand {
+  return { ts: [], expected: [], declineAt: [] };
+}
+
 function copyBand(band: BaselineBand): BaselineBand {
   return { ts: [...band.ts], expected: [...band.expected], declineAt: [...band.declineAt] };
+}
+
+/** A marker is one episode of one alert: its key and the time it fired. */
+function markerId(key: string, firedAt: number): string {
+  return `${key}@${firedAt}`;
 }
 
 function getOrAdd<T>(map: Map<string, T>, key: string, make: new () => T): T {

@@ -7,6 +7,11 @@ export interface Checkpoint {
   savedAt: number;
   /** The engine as serialized by server/metrics/persist.ts. */
   engine: string;
+  /**
+   * The wall charts' bands and markers (server/chart-checkpoint.ts), kept with the engine they were
+   * drawn from; none in a checkpoint of an older build.
+   */
+  wallCharts?: string;
 }
 
 /**
@@ -26,17 +31,18 @@ export class CheckpointStore {
   }
 
   async load(): Promise<Checkpoint | undefined> {
-    const { position, savedAt, engine } = await this.redis.hgetall(this.key);
+    const { position, savedAt, engine, wallCharts } = await this.redis.hgetall(this.key);
     if (position === undefined || engine === undefined) return undefined;
-    return { position, savedAt: Number(savedAt), engine };
+    return { position, savedAt: Number(savedAt), engine, wallCharts };
   }
 
-  /** One HSET: the three fields change together or not at all. */
-  async save(checkpoint: Checkpoint): Promise<void> {
+  /** One HSET: the four fields change together or not at all. */
+  async save(checkpoint: Required<Checkpoint>): Promise<void> {
     await this.redis.hset(this.key, {
       position: checkpoint.position,
       savedAt: checkpoint.savedAt,
       engine: checkpoint.engine,
+      wallCharts: checkpoint.wallCharts,
     });
   }
 }

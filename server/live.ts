@@ -21,6 +21,11 @@ export interface LiveFeedOptions {
   alerts?: WallAlerts;
   /** The wall display build being served (./ui-build), for kiosks to reload on a new one. */
   build?: () => string | null;
+  /**
+   * The wall charts' bands and markers as the restart checkpoint kept them (`wallCharts()`);
+   * ignored, with a warning, when they cannot be read.
+   */
+  wallCharts?: string;
 }
 
 /**
@@ -45,6 +50,7 @@ export class LiveFeed {
     private readonly options: LiveFeedOptions = {},
   ) {
     this.wall = new WallFeed(board, options.alerts);
+    if (options.wallCharts !== undefined) this.restoreWallCharts(options.wallCharts);
     this.namespace = io.of('/live');
     this.namespace.on('connection', (socket) => {
       socket.on('watch', (request, ack) => {
@@ -127,6 +133,23 @@ export class LiveFeed {
     }
     this.wall.forget(walls);
     this.forgetUnwatched();
+  }
+
+  /** The wall charts' bands and markers, for the server to checkpoint with the engine they were drawn from. */
+  wallCharts(): string {
+    return this.wall.chartHistory();
+  }
+
+  /** A checkpoint the charts cannot be restored from costs their bands and markers, not the start. */
+  private restoreWallCharts(text: string): void {
+    try {
+      this.wall.restoreChartHistory(text);
+    } catch (error) {
+      this.log.warn(
+        { err: error },
+        'the wall charts in the checkpoint cannot be restored; their bands and markers start afresh',
+      );
+    }
   }
 
   private build(): string | null {

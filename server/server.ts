@@ -6,6 +6,7 @@ import { Server } from 'socket.io';
 import type { Config } from '../config';
 import { connectInflux, type InfluxStore } from '../storage/influxdb';
 import { connectRedis } from '../storage/redis';
+import { sourceStatusKey } from '../storage/source-status';
 import { DEFAULT_ALERT_CONFIG, loadAlertConfig } from '../alerts/config';
 import { createDelivery } from '../alerts/delivery';
 import type { SeasonalPrior } from '../alerts/seasonal';
@@ -16,7 +17,7 @@ import { AlertDesk } from './alert-desk';
 import { alertSocketActions } from './alert-socket';
 import { createApp } from './app';
 import { BusConsumer, STREAM_START } from './bus';
-import { CheckpointStore } from './checkpoint';
+import { CheckpointStore, type Checkpoint } from './checkpoint';
 import { InfluxAlertHistory } from './history/alerts';
 import { historyFigures } from './history/figures';
 import { loadSeasonalPrior } from './history/prior';
@@ -49,7 +50,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     latenessMs: config.server.lateEventSec * 1000,
   });
   const checkpoints = new CheckpointStore(redis, config.redis.stream);
-  const resumeFrom = await restoreCheckpoint(board, checkpoints, log);
+  const { position: resumeFrom, wallCharts } = await restoreCheckpoint(board, checkpoints, log);
   const bus = new BusConsumer(
     busConnection,
     { stream: config.redis.stream, count: 100, blockMs: 1000 },
@@ -121,6 +122,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     () => influx,
     { ...config.access, store: access },
     { desk, push: delivery.routes },
+    () => redis.hgetall(sourceStatusKey(config.redis.stream)),
   );
   const http = createServer(app);
   const { corsOrigins } = config.access;
@@ -134,18 +136,24 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const accessEnded = connectRedis(config.redis.url, 'lanewatch-server-access', log);
   await authenticateSockets(io.of('/live'), access, accessEnded, config.redis.stream);
   screens.io = io;
-  const live = new LiveFeed(io, board, log, { alerts: desk, build: uiBuild() });
+  // The stored alerts first: a wall second without them would end every marker the checkpoint kept open.
+  await desk.load();
+  const live = new LiveFeed(io, board, log, { alerts: desk, build: uiBuild(), wallCharts });
   alertSocketActions(io.of('/live'), desk);
 
   let savedPosition = resumeFrom;
+  let savedWallCharts = wallCharts;
   const checkpoint = async () => {
     // Read together, between two stream entries: the state is exactly the entries up to `position`.
     const position = bus.lastPosition;
-    if (position === savedPosition) return;
+    // Alerts fire and resolve while no event comes too (a feed gone quiet): the charts count as a change.
+    const charts = live.wallCharts();
+    if (position === savedPosition && charts === savedWallCharts) return;
     const engine = board.checkpoint();
     try {
-      await checkpoints.save({ position, savedAt: Date.now(), engine });
+      await checkpoints.save({ position, savedAt: Date.now(), engine, wallCharts: charts });
       savedPosition = position;
+      savedWallCharts = charts;
     } catch (error) {
       log.warn({ err: error }, 'saving the checkpoint failed; will try again');
     }
@@ -211,24 +219,31 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   };
 }
 
-/** Restores the latest checkpoint into `board`; returns the stream position to read on from. */
-async function restoreCheckpoint(board: SaleBoard, checkpoints: CheckpointStore, log: Logger): Promise<string> {
+/**
+ * Restores the latest checkpoint into `board`; returns the stream position to read on from, and
+ * the wall charts saved with that engine (for the live feed to restore).
+ */
+async function restoreCheckpoint(
+  board: SaleBoard,
+  checkpoints: CheckpointStore,
+  log: Logger,
+): Promise<Pick<Checkpoint, 'position' | 'wallCharts'>> {
   let saved;
   try {
     saved = await checkpoints.load();
   } catch (error) {
     log.warn({ err: error }, 'could not read the checkpoint; rebuilding the figures from the whole stream');
-    return STREAM_START;
+    return { position: STREAM_START };
   }
-  if (!saved) return STREAM_START;
+  if (!saved) return { position: STREAM_START };
   try {
     board.restore(saved.engine);
   } catch (error) {
     log.warn({ err: error }, 'the checkpoint cannot be restored; rebuilding the figures from the whole stream');
-    return STREAM_START;
+    return { position: STREAM_START };
   }
   log.info({ position: saved.position, savedAt: new Date(saved.savedAt).toISOString() }, 'restored the checkpoint');
-  return saved.position;
+  return { position: saved.position, wallCharts: saved.wallCharts };
 }
 
 function historyPoints(samples: ReturnType<SaleBoard['sample']>): HistoryPoint[] {

@@ -7,6 +7,7 @@
  */
 import { DEFAULT_ALERT_CONFIG, type AlertConfig } from '../alerts/config';
 import type { Alert } from '../alerts/types';
+import { parseChartHistory, serializeChartHistory } from './chart-checkpoint';
 import { Buckets, LANE_CHART_SPAN_MS, SALE_CHART_STEP_MS, SaleCharts, SentChart } from './chart-feed';
 import { laneBuckets } from './metrics/snapshot';
 import type { SaleState } from './metrics/engine';
@@ -74,6 +75,23 @@ export class WallFeed {
       if (!charts) this.charts.set(sale.sale, (charts = new SaleCharts(sale, now)));
       if (sale.open) charts.sample(sale, now, alerts, config);
       this.alertsOf.set(sale.sale, { all: alerts, byLane: alertsOf(sale.lanes.values(), alerts) });
+    }
+  }
+
+  /** Every kept sale's bands and markers as text, for the restart checkpoint (./chart-checkpoint). */
+  chartHistory(): string {
+    return serializeChartHistory(new Map([...this.charts].map(([sale, charts]) => [sale, charts.history()])));
+  }
+
+  /**
+   * Takes back the bands and markers of a checkpoint's `chartHistory`, for the sales the restored
+   * engine has: at start-up, before any screen watches, so the first ones get them whole. Throws,
+   * keeping none of it, when the text cannot be read.
+   */
+  restoreChartHistory(text: string): void {
+    for (const [id, history] of parseChartHistory(text)) {
+      const state = this.board.saleState(id);
+      if (state) this.charts.set(id, new SaleCharts(state.sale, state.now, history));
     }
   }
 

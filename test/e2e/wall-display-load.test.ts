@@ -15,7 +15,7 @@ import { CHROMIUM, OUTPUT, ROOT, requireBuiltUi, overflow } from '../helpers/bro
 import {
   countWallMessages,
   installFrameProbe,
-  percentile,
+  updateFigures,
   type FrameProbe,
   type WallCount,
 } from '../helpers/frame-probe';
@@ -61,6 +61,7 @@ describe('48 lanes at 1 Hz', () => {
 
     const perLane = [...after.lanes].map(([lane, count]) => count - (before.lanes.get(lane) ?? 0));
     const laneUpdates = perLane.reduce((sum, count) => sum + count, 0);
+    const { screen, perLaneChange, lanesPerUpdate } = updateFigures(report.updates);
     console.log(
       [
         `48 lanes, ${RUN_MS / 1000} s, load average ${os
@@ -68,8 +69,9 @@ describe('48 lanes at 1 Hz', () => {
           .map((l) => l.toFixed(2))
           .join(' ')}:`,
         `  ${after.messages - before.messages} wall messages, ${laneUpdates} lane updates (${Math.min(...perLane)}–${Math.max(...perLane)} per lane)`,
-        `  ${report.updates.length} screen updates, main thread per update p50 ${percentile(report.updates, 50).toFixed(1)} ms, ` +
-          `p99 ${percentile(report.updates, 99).toFixed(1)} ms, max ${Math.max(...report.updates).toFixed(1)} ms`,
+        `  ${report.updates.length} screen updates (${lanesPerUpdate.toFixed(1)} lane changes each), main thread ` +
+          `p50 ${screen.p50.toFixed(1)} ms, p99 ${screen.p99.toFixed(1)} ms, max ${screen.max.toFixed(1)} ms`,
+        `  per lane change p50 ${perLaneChange.p50.toFixed(2)} ms, p99 ${perLaneChange.p99.toFixed(2)} ms`,
         `  main thread busy (CDP TaskDuration) ${(report.taskMs / (RUN_MS / 1000)).toFixed(0)} ms/s, ` +
           `${(report.taskMs / laneUpdates).toFixed(2)} ms per lane update`,
         `  tasks over 50 ms: ${report.longTasks.length}; JS heap ${(report.heapBytes / 1e6).toFixed(1)} MB`,

@@ -9,8 +9,13 @@
 import type { CDPSession, Page } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../server/wire';
+import { SCREEN_UPDATE_MARK } from '../../ui/src/lib/frame-queue';
 
-/** Installed before the page's own scripts (`page.addInitScript`). Kept as text: it runs in the page. */
+/**
+ * Installed before the page's own scripts (`page.addInitScript`). Kept as text: it runs in the page.
+ * Each update also records how many lane changes it applied: the page marks every screen update
+ * with them (`SCREEN_UPDATE_MARK`, ui/src/lib/live.svelte.ts), keeping only the newest mark.
+ */
 const PROBE = `(() => {
   const probe = { updates: [], longTasks: [] };
   window.__frameProbe = probe;
@@ -18,7 +23,7 @@ const PROBE = `(() => {
   let started = [];
   channel.port1.onmessage = () => {
     const end = performance.now();
-    for (const start of started) probe.updates.push(end - start);
+    for (const { start, laneChanges } of started) probe.updates.push({ ms: end - start, laneChanges });
     started = [];
   };
   const raf = window.requestAnimationFrame.bind(window);
@@ -28,7 +33,9 @@ const PROBE = `(() => {
       try {
         callback(time);
       } finally {
-        started.push(start);
+        const mark = performance.getEntriesByName(${JSON.stringify(SCREEN_UPDATE_MARK)}, 'mark').at(-1);
+        performance.clearMarks(${JSON.stringify(SCREEN_UPDATE_MARK)});
+        started.push({ start, laneChanges: mark?.detail?.laneChanges ?? 0 });
         channel.port2.postMessage(0);
       }
     });
@@ -37,9 +44,16 @@ const PROBE = `(() => {
   }).observe({ type: 'longtask', buffered: true });
 })();`;
 
+/** One screen update: its main-thread time, from its frame callback to the end of its rendering. */
+export interface ScreenUpdate {
+  ms: number;
+  /** The lane changes it applied (0: only the header, the totals or the ages changed). */
+  laneChanges: number;
+}
+
 export interface FrameReport {
-  /** Main-thread ms of each update since the last `reset`. */
-  updates: number[];
+  /** Every screen update since the last `reset`. */
+  updates: ScreenUpdate[];
   /** Durations of the tasks over 50 ms since the last `reset`. */
   longTasks: number[];
   /** CDP: main-thread busy time (all tasks) since the last `reset`, ms. */
@@ -70,7 +84,7 @@ export async function installFrameProbe(page: Page): Promise<FrameProbe> {
     },
     async read() {
       const { updates, longTasks } = (await page.evaluate('window.__frameProbe')) as {
-        updates: number[];
+        updates: ScreenUpdate[];
         longTasks: number[];
       };
       const taskMs = ((await taskSeconds()) - taskBase) * 1000;
@@ -86,6 +100,21 @@ export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/**
+ * The figures of a run's screen updates: their main-thread time (p50, p99, max), and the same
+ * time per lane change — each update's time shared by the lane changes it applied, one value per
+ * lane change — the cost of one lane's update as the wall pays it.
+ */
+export function updateFigures(updates: readonly ScreenUpdate[]) {
+  const ms = updates.map((update) => update.ms);
+  const perLaneChange = updates.flatMap(({ ms, laneChanges }) => Array<number>(laneChanges).fill(ms / laneChanges));
+  return {
+    screen: { p50: percentile(ms, 50), p99: percentile(ms, 99), max: Math.max(...ms) },
+    perLaneChange: { p50: percentile(perLaneChange, 50), p99: percentile(perLaneChange, 99) },
+    lanesPerUpdate: perLaneChange.length / updates.length,
+  };
 }
 
 /**

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { loadConfig, type Config } from '../../config';
 import { connectInflux } from '../../storage/influxdb';
 import { connectRedis } from '../../storage/redis';
+import { sourceStatusKey } from '../../storage/source-status';
 
 export const quietLog = pino({ level: 'silent' });
 
@@ -34,8 +35,14 @@ export async function dropStores(config: Config): Promise<void> {
   await influx.query(`DROP DATABASE "${config.influx.database}"`);
   await influx.close();
   const redis = connectRedis(config.redis.url, 'lanewatch-test');
-  // The stream, its event counter, the server's checkpoint of it, and the users and tokens of the tests.
-  await redis.del(config.redis.stream, `${config.redis.stream}:events`, `${config.redis.stream}:checkpoint`);
+  // The stream, its event counter, the server's checkpoint of it, the collector's sources' status,
+  // and the users and tokens of the tests.
+  await redis.del(
+    config.redis.stream,
+    `${config.redis.stream}:events`,
+    `${config.redis.stream}:checkpoint`,
+    sourceStatusKey(config.redis.stream),
+  );
   const access = await redis.keys(`${config.redis.stream}:access:*`);
   if (access.length > 0) await redis.del(...access);
   await redis.quit();

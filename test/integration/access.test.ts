@@ -67,6 +67,7 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/admin/tokens', role: 'admin' },
   { method: 'POST', path: '/api/admin/tokens', role: 'admin', body: { name: 'wall 2', role: 'viewer' } },
   { method: 'DELETE', path: '/api/admin/tokens/000000000000', role: 'admin' },
+  { method: 'GET', path: '/api/admin/sources', role: 'admin' },
 ];
 
 const BELOW: Record<Exclude<Role, 'viewer'>, Role> = { manager: 'viewer', admin: 'manager' };
