@@ -1,8 +1,9 @@
 /**
  * Users, sessions and access tokens, in Redis so every server node knows them:
- * - `<prefix>:access:users` hash: user name → { role, passwordHash, createdAt };
+ * - `<prefix>:access:users` hash: user name → { role, passwordHash, passwordSetAt, createdAt };
  * - `<prefix>:access:tokens` hash: SHA-256 of a token → { id, name, role, createdAt, createdBy };
- * - `<prefix>:access:session:<SHA-256 of its cookie>` → the user name, expiring on its own.
+ * - `<prefix>:access:session:<SHA-256 of its cookie>` → the user name and when their password was
+ *   set, expiring on its own: a new password ends the sessions opened with the old one.
  * Tokens and session ids are 256-bit random values, so a plain SHA-256 of them is safe to store
  * (no KDF needed, unlike passwords): whoever reads Redis cannot use what they find there.
  * A session's role is read from its user at each request, so removing a user or changing their
@@ -23,6 +24,13 @@ export interface UserInfo {
 
 interface StoredUser extends UserInfo {
   passwordHash: string;
+  passwordSetAt: number;
+}
+
+/** What a session holds: whose it is, and which of their passwords opened it. */
+interface StoredSession {
+  name: string;
+  passwordSetAt: number;
 }
 
 export interface TokenInfo {
@@ -55,12 +63,25 @@ export class AccessStore {
     };
   }
 
-  /** Adds a user, or replaces their role and password when they exist. */
+  /**
+   * Adds a user, or replaces their role and password when they exist — a reset after a leak: the
+   * sessions opened with the old password end.
+   */
   async saveUser(name: string, role: Role, password: string): Promise<UserInfo> {
     checkName(name);
     if (password.length < 10) throw new AccessError('a password needs at least 10 characters');
-    const user: StoredUser = { name, role, createdAt: Date.now(), passwordHash: await hashPassword(password) };
+    const existing = await this.user(name);
+    const now = Date.now();
+    const user: StoredUser = {
+      name,
+      role,
+      createdAt: existing?.createdAt ?? now,
+      passwordHash: await hashPassword(password),
+      // Never the same as the old one, so no session of the old password matches it.
+      passwordSetAt: Math.max(now, (existing?.passwordSetAt ?? 0) + 1),
+    };
     await this.redis.hset(this.keys.users, name, JSON.stringify(user));
+    if (existing) await this.ended(`user:${name}`);
     return publicUser(user);
   }
 
@@ -96,7 +117,8 @@ export class AccessStore {
     const passwordHash = user?.passwordHash ?? (await hashPassword('no such user'));
     if (!(await verifyPassword(password, passwordHash)) || !user) return undefined;
     const session = randomBytes(32).toString('base64url');
-    await this.redis.set(this.keys.session(digest(session)), user.name, 'EX', this.sessionTtlSec);
+    const stored: StoredSession = { name: user.name, passwordSetAt: user.passwordSetAt };
+    await this.redis.set(this.keys.session(digest(session)), JSON.stringify(stored), 'EX', this.sessionTtlSec);
     return { session, user: publicUser(user) };
   }
 
@@ -107,9 +129,11 @@ export class AccessStore {
 
   async sessionPrincipal(session: string): Promise<Principal | undefined> {
     const hashed = digest(session);
-    const name = await this.redis.get(this.keys.session(hashed));
-    const user = name === null ? undefined : await this.user(name);
-    return user && { name: user.name, role: user.role, via: 'session', holders: [`session:${hashed}`, `user:${name}`] };
+    const json = await this.redis.get(this.keys.session(hashed));
+    const stored = json === null ? undefined : storedSession(json);
+    const user = stored && (await this.user(stored.name));
+    if (!user || user.passwordSetAt !== stored?.passwordSetAt) return undefined;
+    return { name: user.name, role: user.role, via: 'session', holders: [`session:${hashed}`, `user:${user.name}`] };
   }
 
   /** Makes a token; the token itself is returned once and never stored. */
@@ -152,6 +176,8 @@ export class AccessStore {
     const json = await this.redis.hget(this.keys.users, name);
     if (json === null) return undefined;
     const user = JSON.parse(json) as StoredUser;
+    // Users saved before passwords were dated: their first password.
+    user.passwordSetAt ??= 0;
     return isRole(user.role) ? user : undefined;
   }
 }
@@ -170,6 +196,18 @@ function checkName(name: string): void {
   if (!NAME.test(name)) {
     throw new AccessError("a name is 1–64 letters, digits, spaces or . _ @ ' - and starts with a letter or digit");
   }
+}
+
+/** A session of an older build (the bare user name) reads as none: its user logs in again. */
+function storedSession(json: string): StoredSession | undefined {
+  try {
+    const value = JSON.parse(json) as Partial<StoredSession> | null;
+    if (typeof value?.name === 'string' && typeof value.passwordSetAt === 'number')
+      return { name: value.name, passwordSetAt: value.passwordSetAt };
+  } catch {
+    // not JSON: an older session
+  }
+  return undefined;
 }
 
 function digest(secret: string): string {

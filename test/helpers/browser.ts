@@ -36,7 +36,9 @@ export function requireBuiltUi(page: string): void {
  */
 export async function signInViewer(context: BrowserContext, config: Config, url: string): Promise<void> {
   const session = await withAccessStore(config, async (store) => {
-    await store.saveUser('wall test', 'viewer', 'wall-test-password');
+    // Saved again, the user's other sessions would end: each browser keeps its own.
+    if (!(await store.users()).some((user) => user.name === 'wall test'))
+      await store.saveUser('wall test', 'viewer', 'wall-test-password');
     return (await store.login('wall test', 'wall-test-password'))?.session;
   });
   if (session === undefined) throw new Error('could not log the test viewer in');
