@@ -97,4 +97,19 @@ describe('paced screen updates', () => {
     await sleep(400);
     expect(updates.map((u) => u.items.length)).toEqual([2, 3, 4, 5, 6]);
   });
+
+  it('applies everything queued, once a second, in a page the browser does not paint', async () => {
+    const painting = globalThis.requestAnimationFrame;
+    globalThis.requestAnimationFrame = () => 0;
+    try {
+      const { queue, updates } = recordingQueue(PACE);
+      for (let i = 0; i < 20; i++) queue.push(i);
+      await sleep(500);
+      expect(updates).toEqual([]);
+      await sleep(700);
+      expect(updates.map((u) => u.items.length)).toEqual([20]);
+    } finally {
+      globalThis.requestAnimationFrame = painting;
+    }
+  });
 });

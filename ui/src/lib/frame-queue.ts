@@ -67,18 +67,22 @@ export class FrameQueue<T> {
     if (this.#wait !== null || this.#frame !== null) return;
     const request = () => {
       this.#wait = null;
-      this.#frame = requestAnimationFrame(() => this.#update());
-      this.#hidden = setTimeout(() => this.#update(), HIDDEN_DRAIN_MS);
+      this.#frame = requestAnimationFrame(() => this.#update(true));
+      this.#hidden = setTimeout(() => this.#update(false), HIDDEN_DRAIN_MS);
     };
     if (waitMs > 0) this.#wait = setTimeout(request, waitMs);
     else request();
   }
 
-  #update(): void {
+  /**
+   * `painted`: in an animation frame. Otherwise the browser does not paint the page, so nothing is
+   * rendered and everything queued goes at once.
+   */
+  #update(painted: boolean): void {
     this.#cancel();
     this.#lastAt = performance.now();
-    const items = this.#take(this.#perFrame);
-    if (items > 0 && this.#measuring === null) {
+    const items = this.#take(painted ? this.#perFrame : this.#items.length);
+    if (painted && items > 0 && this.#measuring === null) {
       this.#measuring = { start: this.#lastAt, items };
       this.#rendered.port2.postMessage(null);
     }
