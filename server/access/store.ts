@@ -13,6 +13,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import { hashPassword, verifyPassword } from './passwords';
 import { isRole, type Principal, type Role } from './roles';
 
@@ -28,10 +29,8 @@ interface StoredUser extends UserInfo {
 }
 
 /** What a session holds: whose it is, and which of their passwords opened it. */
-interface StoredSession {
-  name: string;
-  passwordSetAt: number;
-}
+const storedSessionSchema = z.object({ name: z.string(), passwordSetAt: z.number() });
+type StoredSession = z.infer<typeof storedSessionSchema>;
 
 export interface TokenInfo {
   /** Short public handle to list and revoke the token by; not the token. */
@@ -201,13 +200,10 @@ function checkName(name: string): void {
 /** A session of an older build (the bare user name) reads as none: its user logs in again. */
 function storedSession(json: string): StoredSession | undefined {
   try {
-    const value = JSON.parse(json) as Partial<StoredSession> | null;
-    if (typeof value?.name === 'string' && typeof value.passwordSetAt === 'number')
-      return { name: value.name, passwordSetAt: value.passwordSetAt };
+    return storedSessionSchema.parse(JSON.parse(json));
   } catch {
-    // not JSON: an older session
+    return undefined;
   }
-  return undefined;
 }
 
 function digest(secret: string): string {

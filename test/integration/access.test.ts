@@ -4,9 +4,11 @@
  * in and out; tokens that are revoked; roles that change; the origin check, CORS and security
  * headers; the login rate limit.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { Role } from '../../server/access/roles';
+import { SESSION_COOKIE } from '../../server/access/credentials';
 import { UNAUTHORIZED } from '../../server/access/socket';
 import { startServer, type RunningServer } from '../../server/server';
 import type { Ack, ClientToServerEvents, ServerToClientEvents } from '../../server/wire';
@@ -190,6 +192,26 @@ describe('logging in', () => {
     expect((await login('rita', PASSWORD)).status).toBe(401);
     const fresh = cookieOf(await login('rita', 'a brand new password'));
     expect(await (await me(fresh)).json()).toEqual({ name: 'rita', role: 'viewer', via: 'session' });
+  });
+
+  it('lets a user saved by an older build log in, and asks whoever holds an older build’s session to log in again', async () => {
+    const redis = connectRedis(config.redis.url, 'access-test');
+    const users = `${config.redis.stream}:access:users`;
+    const { passwordSetAt, ...older } = JSON.parse((await redis.hget(users, 'vic')) as string) as Record<
+      string,
+      unknown
+    >;
+    expect(passwordSetAt).toEqual(expect.any(Number));
+    await redis.hset(users, 'vic', JSON.stringify(older));
+    const session = 'an-older-build-session-id';
+    const digest = createHash('sha256').update(session).digest('hex');
+    await redis.set(`${config.redis.stream}:access:session:${digest}`, 'vic', 'EX', 60);
+    await redis.quit();
+
+    const me = (cookie: string) => fetch(`${base}/api/auth/me`, { headers: { cookie } });
+    expect((await me(`${SESSION_COOKIE}=${session}`)).status).toBe(401);
+    const cookie = cookieOf(await login('vic', PASSWORD));
+    expect(await (await me(cookie)).json()).toEqual({ name: 'vic', role: 'viewer', via: 'session' });
   });
 
   it('applies a role change and a removal to open sessions at once', async () => {
