@@ -2,7 +2,7 @@
  * `npm run bench:alerts` (second part) — how soon a firing alert reaches the wall display and a
  * webhook, through the real server on the real Redis and InfluxDB (started or reused like the demo).
  *
- * A 15-lane sale is put on the live bus: five minutes of steady attendance (stamped in the past,
+ * An 11-lane sale is put on the live bus: five minutes of steady attendance (stamped in the past,
  * sent at once, so the lanes are out of warmup with a settled baseline), then live at 1× — stamped
  * with the wall clock, a heartbeat a second, each lane's attendance every 5 s and a car every 40 s.
  * Eight lanes then lose half their online bidders 7 s apart (each news on its own), and three
@@ -36,6 +36,7 @@ import { startServer } from '../server/server';
 import type { ClientToServerEvents, ServerToClientEvents } from '../server/wire';
 import { connectInflux } from '../storage/influxdb';
 import { connectRedis } from '../storage/redis';
+import { grantToken } from '../test/helpers/access';
 
 const STAGGERED = 8;
 const TOGETHER = 3;
@@ -101,8 +102,14 @@ const config = loadConfig({
   HOOK: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
 });
 const server = await startServer(config, pino({ level: 'silent' }));
+// A screen is a viewer, as the control-room TV's kiosk token makes it.
 const screen: Socket<ServerToClientEvents, ClientToServerEvents> = io(`http://127.0.0.1:${server.port}/live`, {
   transports: ['websocket'],
+  auth: { token: await grantToken(config, 'viewer', 'bench screen') },
+});
+screen.on('connect_error', (error) => {
+  console.error(`the bench's screen could not connect: ${error.message}`);
+  process.exitCode = 1;
 });
 screen.on('alert', (transition: AlertTransition) => {
   const { alert } = transition;
