@@ -2,8 +2,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
  * The 48-lane browser load test measures the page's main thread and allows no task over 50 ms: it
- * runs on its own after everything else, so other tests' servers and browsers do not share the two
- * cores with it. It needs no InfluxDB or Redis (test/helpers/wall-server.ts).
+ * runs on its own before everything else, so neither other tests' servers and browsers nor what
+ * they leave behind (InfluxDB compacting their databases) share the two cores with it. It needs no
+ * InfluxDB or Redis (test/helpers/wall-server.ts).
  */
 const LOAD_TEST = 'test/e2e/wall-display-load.test.ts';
 const timeouts = { testTimeout: 30000, hookTimeout: 60000 };
@@ -17,11 +18,11 @@ export default defineConfig({
           globalSetup: ['test/global-setup.ts'],
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, LOAD_TEST],
-          sequence: { groupOrder: 0 },
+          sequence: { groupOrder: 1 },
           ...timeouts,
         },
       },
-      { test: { name: 'display load', include: [LOAD_TEST], sequence: { groupOrder: 1 }, ...timeouts } },
+      { test: { name: 'display load', include: [LOAD_TEST], sequence: { groupOrder: 0 }, ...timeouts } },
     ],
   },
 });

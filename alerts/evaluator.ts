@@ -112,6 +112,14 @@ export function currentAlerts(state: AlertsState, sale?: string): Alert[] {
 }
 
 /**
+ * True while some key's condition holds and its hold is not over yet: it fires at the end of the
+ * hold, so an evaluation then finds it on time (the server evaluates more often meanwhile).
+ */
+export function anyPending(state: AlertsState): boolean {
+  return Object.values(state.sales).some((watch) => allKeys(watch).some((key) => key.lifecycle.state === 'pending'));
+}
+
+/**
  * Drops the keys of every sale that is no longer evaluated (`evaluated` lacks it: the server
  * retired it) and whose keys have not changed since `before` (event time); returns the sales
  * dropped. The second condition keeps a sale a node has not yet read back after a restart.

@@ -11,11 +11,12 @@
  *
  * Per alert:
  * - hold over: the first low sample's time + the rule's hold (event time = wall time here);
- * - fired: the alert's `firedAt`, the server's evaluation that fired it — up to a second after the
- *   hold is over, as evaluations run once a second (the hold counts from the sample's own time,
- *   so the reorder window, LATE_EVENT_SEC, does not add to it);
- * - → wall and → webhook: arrival minus `fired` (the targets: < 1 s and < 2 s);
- * - hold over → wall and → webhook: the whole wait a manager sees.
+ * - fired: the alert's `firedAt`, the server's evaluation that fired it — within a quarter second
+ *   of the hold's end, as evaluations come four times a second while an alert is pending (the
+ *   hold counts from the sample's own time, so the reorder window, LATE_EVENT_SEC, does not add);
+ * - fired → wall and → webhook: arrival minus `fired`;
+ * - hold over → wall and → webhook: the whole wait a manager sees, which the targets bound
+ *   (< 1 s and < 2 s after the hold time).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -243,8 +244,8 @@ function report(): void {
     console.log(`  ${name.padEnd(22)} median ${ms(p50)}   max ${ms(sorted.at(-1) ?? NaN)}`);
   }
   const worst = (name: keyof typeof figures) => Math.max(...figures[name]);
-  console.log(`  target fired → wall < 1 s: ${worst('fired → wall') < 1000 ? 'met' : 'NOT met'}`);
-  console.log(`  target fired → webhook < 2 s: ${worst('fired → webhook') < 2000 ? 'met' : 'NOT met'}`);
+  console.log(`  target hold over → wall < 1 s: ${worst('hold over → wall') < 1000 ? 'met' : 'NOT met'}`);
+  console.log(`  target hold over → webhook < 2 s: ${worst('hold over → webhook') < 2000 ? 'met' : 'NOT met'}`);
   const togetherAt = rows.slice(STAGGERED).map(([, entry]) => (entry.webhookAt ?? NaN) - (entry.firedAt ?? NaN));
   console.log(
     `  ${TOGETHER} lanes dropping together: webhook messages of ${together.join(', ')} alerts, ` +

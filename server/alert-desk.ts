@@ -5,6 +5,7 @@ import { mergeAlertConfig, type AlertConfig } from '../alerts/config';
 import { Lease } from '../alerts/delivery/lease';
 import {
   acknowledgeAlert,
+  anyPending,
   createAlertsState,
   currentAlerts,
   evaluateSale,
@@ -93,6 +94,11 @@ export class AlertDesk {
 
   get isLeading(): boolean {
     return this.leading;
+  }
+
+  /** An alert on this node is waiting out its hold: the next rounds should come sooner. */
+  get holding(): boolean {
+    return this.leading && anyPending(this.state);
   }
 
   /**

@@ -29,6 +29,7 @@ import { SaleBoard } from './sale-board';
 import { uiBuild } from './ui-build';
 
 const PRIOR_RELOAD_MS = 30 * 60_000;
+const QUARTERS_A_SECOND = 4;
 
 export interface RunningServer {
   port: number;
@@ -80,6 +81,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     config: config.alerts.rulesFile ? loadAlertConfig(config.alerts.rulesFile) : DEFAULT_ALERT_CONFIG,
     async announce(transition) {
       await delivery.queue.enqueue(transition);
+      delivery.dispatcher.wake();
       screens.io?.of('/live').emit('alert', transition);
     },
     async acknowledged(alert) {
@@ -175,16 +177,24 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const stopping = new AbortController();
   const consuming = bus.run(resumeFrom, stopping.signal);
   let evaluating: Promise<void> | undefined;
-  const everySecond = setInterval(() => {
+  // The engine, history and alerts move on once a second. While an alert waits out its hold the
+  // alerts (and the engine they read) move on every quarter second as well, so it fires within a
+  // quarter second of the hold's end rather than up to a second after.
+  let quarters = 0;
+  const ticking = setInterval(() => {
+    const wholeSecond = quarters++ % QUARTERS_A_SECOND === 0;
+    if (!wholeSecond && !desk.holding) return;
     board.tick();
-    retireIdleSales();
-    recorder.record(historyPoints(board.sample()));
-    // A round that outlasts the second (Redis slow) is not stacked on.
+    if (wholeSecond) {
+      retireIdleSales();
+      recorder.record(historyPoints(board.sample()));
+    }
+    // A round that outlasts its slot (Redis slow) is not stacked on.
     evaluating ??= desk
       .tick(board.saleStates())
       .catch((error: unknown) => log.warn({ err: error }, 'alert evaluation failed'))
       .finally(() => (evaluating = undefined));
-  }, 1000);
+  }, 1000 / QUARTERS_A_SECOND);
   delivery.dispatcher.start();
   const checkpointing = setInterval(() => void checkpoint(), config.server.checkpointEverySec * 1000);
   live.start();
@@ -201,7 +211,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     alerts: desk,
     async stop() {
       stopping.abort();
-      clearInterval(everySecond);
+      clearInterval(ticking);
       clearInterval(checkpointing);
       clearInterval(priorReloads);
       live.stop();

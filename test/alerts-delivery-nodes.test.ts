@@ -238,3 +238,22 @@ describe('restart', () => {
     expect(after.dispatcher.stats()).toEqual({ ops: { sent: 1, rejected: 0, expired: 0, retried: 0 } });
   });
 });
+
+describe('what a node queues itself', () => {
+  it('goes out as soon as the node wakes its dispatcher, not at its next poll', async () => {
+    const a = node({ pollMs: 60_000 });
+    a.dispatcher.start();
+    await eventually(() => (a.dispatcher.leading ? true : undefined));
+
+    await a.queue.enqueue(fire(alert('1')));
+    a.dispatcher.wake();
+    await eventually(() => (receiver.received.length === 1 ? true : undefined), 2_000);
+    expect(deliveries()).toEqual(['/ops firing:1']);
+
+    // Without the wake, the same news (of another sale, so not held for its group) waits for the
+    // minute-long poll.
+    await a.queue.enqueue(fire(alert('1', { sale: 'sale-43' })));
+    await new Promise((done) => setTimeout(done, 1_000));
+    expect(receiver.received).toHaveLength(1);
+  });
+});

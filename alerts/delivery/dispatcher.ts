@@ -33,7 +33,10 @@ export interface DispatcherOptions {
    * work waits for another node to take it over.
    */
   leaseTtlMs?: number;
-  /** How often a dispatcher looks at the inbox and the clock (real time). */
+  /**
+   * How often a dispatcher looks at the inbox and the clock (real time). What this node queues
+   * itself does not wait for it (`wake`).
+   */
   pollMs?: number;
   /** Longest one attempt at one recipient may take. Must be well under `leaseTtlMs`. */
   sendTimeoutMs?: number;
@@ -81,6 +84,9 @@ export class DeliveryDispatcher {
   private running: Promise<void> | undefined;
   private renewing: NodeJS.Timeout | undefined;
   private passes: Promise<unknown> = Promise.resolve();
+  /** Set by `wake`: the loop's next pass starts without waiting for the poll. */
+  private woken = false;
+  private napping: AbortController | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -116,11 +122,21 @@ export class DeliveryDispatcher {
    */
   async stop({ release = true }: { release?: boolean } = {}): Promise<void> {
     this.stopping.abort();
+    this.napping?.abort();
     clearInterval(this.renewing);
     await this.running;
     await this.passes;
     if (release && this.saved) await this.lease.release().catch(() => {});
     this.saved = undefined;
+  }
+
+  /**
+   * Something was just queued on this node: the next pass starts now rather than at the next poll,
+   * so an alert is not held back by up to `pollMs`. (Queued on another node, it waits for the poll.)
+   */
+  wake(): void {
+    this.woken = true;
+    this.napping?.abort();
   }
 
   /** True while this node holds the lease and sends. */
@@ -143,6 +159,7 @@ export class DeliveryDispatcher {
   private async loop(): Promise<void> {
     let failing = false;
     while (!this.stopping.signal.aborted) {
+      this.woken = false;
       // An outage is logged when it starts and when it ends, not twice a second.
       try {
         await this.runOnce();
@@ -152,7 +169,9 @@ export class DeliveryDispatcher {
         if (!failing) this.log.warn({ err: error }, 'delivery pass failed; will keep trying');
         failing = true;
       }
-      await sleep(this.pollMs, undefined, { signal: this.stopping.signal }).catch(() => {});
+      if (this.woken || this.stopping.signal.aborted) continue;
+      this.napping = new AbortController();
+      await sleep(this.pollMs, undefined, { signal: this.napping.signal }).catch(() => {});
     }
   }
 

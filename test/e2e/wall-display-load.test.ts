@@ -75,6 +75,7 @@ describe('48 lanes at 1 Hz', () => {
         `  main thread busy (CDP TaskDuration) ${(report.taskMs / (RUN_MS / 1000)).toFixed(0)} ms/s, ` +
           `${(report.taskMs / laneUpdates).toFixed(2)} ms per lane update`,
         `  tasks over 50 ms: ${report.longTasks.length}; JS heap ${(report.heapBytes / 1e6).toFixed(1)} MB`,
+        ...report.longFrames.map((frame) => `  long frame: ${JSON.stringify(frame)}`),
       ].join('\n'),
     );
     // Every lane at most once a second, and about every second (the server's timer may slip a beat).

@@ -4,7 +4,8 @@
  * nothing else of it uses one, so the probe wraps them: an update's time runs from the callback's
  * start until a message posted from it is delivered — after the frame's style, layout and paint,
  * which run on the main thread between the two. Long tasks (> 50 ms) are collected by a
- * PerformanceObserver; CDP's Performance metrics give the whole main thread's busy time as a peer.
+ * PerformanceObserver, with the long animation frames that say what each one spent its time on;
+ * CDP's Performance metrics give the whole main thread's busy time as a peer.
  */
 import type { CDPSession, Page } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
@@ -17,7 +18,7 @@ import { SCREEN_UPDATE_MARK } from '../../ui/src/lib/frame-queue';
  * with them (`SCREEN_UPDATE_MARK`, ui/src/lib/live.svelte.ts), keeping only the newest mark.
  */
 const PROBE = `(() => {
-  const probe = { updates: [], longTasks: [] };
+  const probe = { updates: [], longTasks: [], longFrames: [] };
   window.__frameProbe = probe;
   const channel = new MessageChannel();
   let started = [];
@@ -42,6 +43,18 @@ const PROBE = `(() => {
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) probe.longTasks.push(entry.duration);
   }).observe({ type: 'longtask', buffered: true });
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.duration <= 50) continue;
+      const end = entry.startTime + entry.duration;
+      probe.longFrames.push({
+        ms: entry.duration,
+        blockingMs: entry.blockingDuration,
+        renderMs: entry.renderStart > 0 ? end - entry.renderStart : 0,
+        scripts: entry.scripts.map((script) => ({ invoker: script.invoker, ms: script.duration })),
+      });
+    }
+  }).observe({ type: 'long-animation-frame', buffered: true });
 })();`;
 
 /** One screen update: its main-thread time, from its frame callback to the end of its rendering. */
@@ -51,11 +64,24 @@ export interface ScreenUpdate {
   laneChanges: number;
 }
 
+/** A long animation frame, as Chromium's `long-animation-frame` entry breaks it down. */
+export interface LongFrame {
+  ms: number;
+  /** The part of its long tasks over 50 ms each: 0 when the frame only waited. */
+  blockingMs: number;
+  /** Style, layout and paint at its end. */
+  renderMs: number;
+  /** The scripts over 5 ms it ran, by what called them. */
+  scripts: { invoker: string; ms: number }[];
+}
+
 export interface FrameReport {
   /** Every screen update since the last `reset`. */
   updates: ScreenUpdate[];
   /** Durations of the tasks over 50 ms since the last `reset`. */
   longTasks: number[];
+  /** The animation frames over 50 ms since the last `reset`: where a long task's time went. */
+  longFrames: LongFrame[];
   /** CDP: main-thread busy time (all tasks) since the last `reset`, ms. */
   taskMs: number;
   /** CDP: JS heap in use after a forced garbage collection, bytes. */
@@ -79,18 +105,20 @@ export async function installFrameProbe(page: Page): Promise<FrameProbe> {
   let taskBase = 0;
   return {
     async reset() {
-      await page.evaluate('window.__frameProbe.updates = []; window.__frameProbe.longTasks = [];');
+      await page.evaluate(
+        'window.__frameProbe.updates = []; window.__frameProbe.longTasks = []; window.__frameProbe.longFrames = [];',
+      );
       taskBase = await taskSeconds();
     },
     async read() {
-      const { updates, longTasks } = (await page.evaluate('window.__frameProbe')) as {
-        updates: ScreenUpdate[];
-        longTasks: number[];
-      };
+      const { updates, longTasks, longFrames } = (await page.evaluate('window.__frameProbe')) as Omit<
+        FrameReport,
+        'taskMs' | 'heapBytes'
+      >;
       const taskMs = ((await taskSeconds()) - taskBase) * 1000;
       await cdp.send('HeapProfiler.collectGarbage');
       const { usedSize } = await cdp.send('Runtime.getHeapUsage');
-      return { updates, longTasks, taskMs, heapBytes: usedSize };
+      return { updates, longTasks, longFrames, taskMs, heapBytes: usedSize };
     },
   };
 }
