@@ -5,7 +5,7 @@
  * An 11-lane sale is put on the live bus: five minutes of steady attendance (stamped in the past,
  * sent at once, so the lanes are out of warmup with a settled baseline), then live at 1× — stamped
  * with the wall clock, a heartbeat a second, each lane's attendance every 5 s and a car every 40 s.
- * Eight lanes then lose half their online bidders 7 s apart (each news on its own), and three
+ * Eight lanes then lose half their online bidders 10 s apart (each news on its own), and three
  * more together (one message at once, the rest grouped 5 s later). Each lane decline fires once
  * its 30 s hold is over; a socket.io screen and a loopback webhook note when they hear of it.
  *
@@ -46,10 +46,14 @@ const ONLINE = 40;
 const WARM_MS = 5 * 60_000;
 const SAMPLE_EVERY_S = 5;
 const FIRST_DROP_AFTER_S = 10;
-/** Longer than the delivery's 5 s grouping wait: each of these lanes is news on its own. */
-const STAGGER_S = 7;
+/**
+ * A lane's drop shows at its next sample, up to 4 s later; 10 s apart, each lane fires more than
+ * the delivery's 5 s grouping wait after the one before, so each is news on its own (7 s was
+ * not: lanes then fired 4 s apart and rightly waited for the sale's next message).
+ */
+const STAGGER_S = 10;
 const RUN_EVERY_S = 40;
-const TIMEOUT_MS = 120_000;
+const TIMEOUT_MS = 180_000;
 const HOLD_MS = DEFAULT_ALERT_CONFIG['attendance.decline'].lane.holdSec * 1000;
 const AUCTION = 'benchville';
 const SALE = `bench-${randomUUID().slice(0, 8)}`;
@@ -136,7 +140,7 @@ const event = (type: LaneEvent['type'], ts: number, fields: Record<string, unkno
 
 /** Each lane samples every 5 s, the lanes spread over those 5 s as real feeds are. */
 const samplesAt = (second: number) => LANES.filter((_, i) => (second + i) % SAMPLE_EVERY_S === 0);
-/** Each staggered lane drops 7 s after the one before; the last three drop together after them. */
+/** Each staggered lane drops 10 s after the one before; the last three drop together after them. */
 const dropSecond = (lane: string) => FIRST_DROP_AFTER_S + STAGGER_S * Math.min(Number(lane) - 1, STAGGERED);
 const onlineAt = (lane: string, second: number, live: boolean) =>
   live && second >= dropSecond(lane) ? ONLINE / 2 : ONLINE + ((second + Number(lane)) % 3) - 1;
