@@ -66,8 +66,8 @@ const DAY_MS = 86_400_000;
 /**
  * The server's alert desk. Every node runs one, but only the holder of a Redis lease evaluates:
  * it runs the rules over every sale each second (four times a second while an alert is pending,
- * `holding`), applies the managers' actions, stores the whole
- * alert state in Redis (written only while it still holds the lease) and announces transitions.
+ * `holding`), applies the managers' actions, stores the whole alert state in Redis (written only
+ * while it still holds the lease) and announces transitions.
  * The other nodes read that state for their screens and queue actions for the holder. If the
  * holder dies its lease lapses and another node carries on from the stored state, so an alert is
  * neither fired twice nor forgotten; transitions that came due meanwhile are announced then.
@@ -104,7 +104,8 @@ export class AlertDesk {
 
   /**
    * One evaluation round, called after the engine's tick (each second, and each quarter second
-   * while `holding`) with every sale and its event-time now. On a node without the lease it only refreshes the state it shows.
+   * while `holding`) with every sale and its event-time now. On a node without the lease it only
+   * refreshes the state it shows.
    */
   async tick(sales: readonly { sale: SaleState; now: number }[]): Promise<void> {
     if (!(await this.lease.claim())) {

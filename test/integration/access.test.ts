@@ -77,7 +77,7 @@ const ROUTES: RouteCase[] = [
 
 const BELOW: Record<Exclude<Role, 'viewer'>, Role> = { manager: 'viewer', admin: 'manager' };
 
-function call(route: RouteCase, headers: Record<string, string> = {}): Promise<Response> {
+function call(route: Omit<RouteCase, 'role'>, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${base}${route.path}`, {
     method: route.method,
     headers: { 'content-type': 'application/json', ...headers },
@@ -179,13 +179,9 @@ describe('logging in', () => {
     const me = (cookie: string) => fetch(`${base}/api/auth/me`, { headers: { cookie } });
     expect((await me(old)).status).toBe(200);
     const [before] = (await withAccessStore(config, (store) => store.users())).filter((u) => u.name === 'rita');
-    const reset = await fetch(
-      `${base}/api/admin/users/rita`,
-      withToken(tokens.admin, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ role: 'viewer', password: 'a brand new password' }),
-      }),
+    const reset = await call(
+      { method: 'PUT', path: '/api/admin/users/rita', body: { role: 'viewer', password: 'a brand new password' } },
+      { authorization: `Bearer ${tokens.admin}` },
     );
     expect(await reset.json()).toEqual({ name: 'rita', role: 'viewer', createdAt: before?.createdAt });
     expect((await me(old)).status).toBe(401);
@@ -218,13 +214,9 @@ describe('logging in', () => {
     const cookie = cookieOf(await login('vic', PASSWORD));
     const rules = () => fetch(`${base}/api/alerts/rules`, { headers: { cookie } });
     expect((await rules()).status).toBe(403);
-    const promote = await fetch(
-      `${base}/api/admin/users/vic`,
-      withToken(tokens.admin, {
-        method: 'PATCH',
-        headers: { 'content-type': 'application/json' },
-        body: '{"role":"manager"}',
-      }),
+    const promote = await call(
+      { method: 'PATCH', path: '/api/admin/users/vic', body: { role: 'manager' } },
+      { authorization: `Bearer ${tokens.admin}` },
     );
     expect(await promote.json()).toMatchObject({ name: 'vic', role: 'manager' });
     expect((await rules()).status).toBe(200);
@@ -260,13 +252,9 @@ describe('access tokens', () => {
   });
 
   it('refuses a weak password or a bad name with the reason', async () => {
-    const response = await fetch(
-      `${base}/api/admin/users/shorty`,
-      withToken(tokens.admin, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ role: 'viewer', password: 'short' }),
-      }),
+    const response = await call(
+      { method: 'PUT', path: '/api/admin/users/shorty', body: { role: 'viewer', password: 'short' } },
+      { authorization: `Bearer ${tokens.admin}` },
     );
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ error: 'a password needs at least 10 characters' });
